@@ -12,8 +12,8 @@ Missing files are downloaded with torchvision when the machine is online.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import torch
 

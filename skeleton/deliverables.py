@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from .config import RunConfig, get_runs
-from .data import load_mnist, one_hot
+from .data import MissingDataError, load_mnist, one_hot
 from .diffusion import add_noise
 from .figures import save_gif, save_grid, save_loss_curve, save_losses_json
 from .manifest import FIGURES
@@ -93,18 +94,37 @@ class Deliverables:
             model = self.snapshot(run, model, epoch)
             z = add_noise(x, run.sigma, eps)
             grid = torch.cat([x, z, model(z)])
-            save_grid(grid, self.fig(f"denoiser_epoch{epoch}"), 8, f"σ = {run.sigma:g} denoiser after epoch {epoch}", row_labels=rows)
+            save_grid(
+                grid,
+                self.fig(f"denoiser_epoch{epoch}"),
+                8,
+                f"σ = {run.sigma:g} denoiser after epoch {epoch}",
+                row_labels=rows,
+            )
         z = add_noise(x[:3, None], sig, eps[:3, None])  # (3, 7, 1, 28, 28)
         out = model(z.flatten(0, 1)).reshape(z.shape)
         grid = torch.stack([z, out], dim=1).flatten(0, 2)  # noisy row, denoised row, per digit
-        save_grid(grid, self.fig("denoiser_ood"), 7, "Out-of-distribution σ (trained on σ = 0.5)", labels, ["noisy", "denoised"] * 3)
+        save_grid(
+            grid,
+            self.fig("denoiser_ood"),
+            7,
+            "Out-of-distribution σ (trained on σ = 0.5)",
+            labels,
+            ["noisy", "denoised"] * 3,
+        )
 
         with torch.enable_grad():
             run, model, _ = self.train("purenoise")
         for epoch in run.snapshots:
             model = self.snapshot(run, model, epoch)
             grid = torch.cat([eps, model(eps)])
-            save_grid(grid, self.fig(f"purenoise_epoch{epoch}"), 8, f"Denoising pure noise, epoch {epoch}", row_labels=["input ε", "output"])
+            save_grid(
+                grid,
+                self.fig(f"purenoise_epoch{epoch}"),
+                8,
+                f"Denoising pure noise, epoch {epoch}",
+                row_labels=["input ε", "output"],
+            )
 
     # Part 2 (DDPM) and flow matching ---------------------------------------------------
 
@@ -119,7 +139,9 @@ class Deliverables:
         for epoch in run.snapshots:
             model = self.snapshot(run, model, epoch)
             final = epoch == run.snapshots[-1] and f"{name}_gif" in self.files
-            out = model.sample((28, 28), seed=SEED, c=c, num_samples=40, frame_every=max(1, run.num_ts // 30) if final else None)
+            out = model.sample(
+                (28, 28), seed=SEED, c=c, num_samples=40, frame_every=max(1, run.num_ts // 30) if final else None
+            )
             samples, frames = out if final else (out, None)
             save_grid(samples, self.fig(f"{name}_epoch{epoch}"), 10, f"{kind}, {cond}: epoch {epoch}", cols)
             if frames:
@@ -155,7 +177,9 @@ class Deliverables:
             self.timings[part] = round(time.time() - start, 1)
             if self.progress:
                 print(f"{part}: {self.timings[part]:.0f} s")
-        (self.out / "timings.json").write_text(json.dumps({"profile": self.profile, "device": str(self.device), **self.timings}, indent=1))
+        (self.out / "timings.json").write_text(
+            json.dumps({"profile": self.profile, "device": str(self.device), **self.timings}, indent=1)
+        )
         return self.timings
 
 
@@ -171,7 +195,11 @@ def main(argv: list[str] | None = None) -> None:
     unknown = set(parts) - set(PARTS)
     if unknown:
         ap.error(f"unknown part(s) {', '.join(sorted(unknown))}; choose from {', '.join(PARTS)}")
-    Deliverables(args.out, args.profile, args.device, not args.quiet).run(parts)
+    try:
+        Deliverables(args.out, args.profile, args.device, not args.quiet).run(parts)
+    except MissingDataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

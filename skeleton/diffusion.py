@@ -9,8 +9,8 @@ t / T. A class-conditioned UNet is called as `unet(x, c, t)`, a time-only one as
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import torch
 import torch.nn.functional as F
@@ -42,9 +42,7 @@ def _timesteps(t: torch.Tensor | int, x: torch.Tensor) -> torch.Tensor:
     return t.expand(x.shape[0]) if t.dim() == 0 else t
 
 
-def call_unet(
-    unet: nn.Module, x: torch.Tensor, t_norm: torch.Tensor, c: torch.Tensor | None = None
-) -> torch.Tensor:
+def call_unet(unet: nn.Module, x: torch.Tensor, t_norm: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
     """Time-only UNets take (x, t); class-conditioned ones take (x, c, t)."""
     return unet(x, t_norm) if c is None else unet(x, c, t_norm)
 
@@ -179,7 +177,6 @@ def ddpm_sample(
         'draw z with the same generator and step with p_sample (keep a frame every frame_every steps '
         'when asked). Hint: same seed -> same images.'
     )
-    return (x, frames) if frame_every else x
 
 
 @contextmanager
@@ -229,6 +226,4 @@ class DDPM(nn.Module):
         **kwargs,
     ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
         with eval_mode(self):
-            return ddpm_sample(
-                self.unet, self.sched, img_wh, self.num_ts, seed, c, guidance_scale, **kwargs
-            )
+            return ddpm_sample(self.unet, self.sched, img_wh, self.num_ts, seed, c, guidance_scale, **kwargs)

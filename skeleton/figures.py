@@ -8,8 +8,8 @@ separators), so every tile is a clean 28k x 28k block a person and a program can
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import matplotlib
 

@@ -68,7 +68,6 @@ def fm_sample(
         ' velocity at t = i / num_ts (one value per sample) and step x += u / num_ts. Hint: keep a '
         'frame every frame_every steps when asked.'
     )
-    return (x, frames) if frame_every else x
 
 
 class FlowMatching(nn.Module):

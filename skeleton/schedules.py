@@ -12,9 +12,7 @@ import math
 import torch
 
 
-def linear_beta_schedule(
-    beta_start: float = 1e-4, beta_end: float = 0.02, num_ts: int = 300
-) -> torch.Tensor:
+def linear_beta_schedule(beta_start: float = 1e-4, beta_end: float = 0.02, num_ts: int = 300) -> torch.Tensor:
     """T betas evenly spaced from beta_start (t = 0) to beta_end (t = T - 1), both included."""
     raise NotImplementedError(
         'TODO(linear_beta_schedule): return num_ts evenly spaced values from beta_start to beta_end '

@@ -10,9 +10,9 @@ The weights of the snapshot epochs (`epoch005.pt`, ...) are kept for the figures
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Callable
 
 import torch
 import torch.nn.functional as F

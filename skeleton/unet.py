@@ -15,7 +15,7 @@ The conditional UNets modulate `h` (after Unflatten) and the first UpBlock's out
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -160,9 +160,7 @@ class TimeConditionalUNet(UnconditionalUNet):
     multiplies by them.
     """
 
-    def __init__(
-        self, in_channels: int, num_classes: int, num_hiddens: int, modulation: str = "add"
-    ) -> None:
+    def __init__(self, in_channels: int, num_classes: int, num_hiddens: int, modulation: str = "add") -> None:
         super().__init__(in_channels, num_hiddens)
         if modulation not in ("add", "mul"):
             raise ValueError(f"modulation must be 'add' or 'mul', got {modulation!r}")

@@ -8,8 +8,8 @@ t / T. A class-conditioned UNet is called as `unet(x, c, t)`, a time-only one as
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import torch
 import torch.nn.functional as F
@@ -42,9 +42,7 @@ def _timesteps(t: torch.Tensor | int, x: torch.Tensor) -> torch.Tensor:
     return t.expand(x.shape[0]) if t.dim() == 0 else t
 
 
-def call_unet(
-    unet: nn.Module, x: torch.Tensor, t_norm: torch.Tensor, c: torch.Tensor | None = None
-) -> torch.Tensor:
+def call_unet(unet: nn.Module, x: torch.Tensor, t_norm: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
     """Time-only UNets take (x, t); class-conditioned ones take (x, c, t)."""
     return unet(x, t_norm) if c is None else unet(x, c, t_norm)
 
@@ -58,7 +56,8 @@ def guided_prediction(
 ) -> torch.Tensor:
     """The UNet's output, with classifier-free guidance when c and guidance_scale are given:
     out = out_uncond + guidance_scale * (out_cond - out_uncond), where "uncond" is c = 0."""
-    # BEGIN SOLUTION: without c (or without a guidance scale) return call_unet's output; otherwise call the UNet with c and with torch.zeros_like(c) and combine | guidance_scale = 1 must give the plain conditional output
+    # BEGIN SOLUTION: without c (or without a guidance scale) return call_unet's output; otherwise call the UNet with
+    #   c and with torch.zeros_like(c) and combine | guidance_scale = 1 must give the plain conditional output
     if c is None or guidance_scale is None:
         return call_unet(unet, x, t_norm, c)
     out_cond = call_unet(unet, x, t_norm, c)
@@ -69,7 +68,8 @@ def guided_prediction(
 
 def class_dropout(c: torch.Tensor, p_uncond: float, mask: torch.Tensor | None = None) -> torch.Tensor:
     """Zero each row of c with probability p_uncond (or where a given 0/1 mask is 0)."""
-    # BEGIN SOLUTION: draw mask = (torch.rand(N) >= p_uncond) when it is None and return c * mask as a column | the mask must be float and on c's device
+    # BEGIN SOLUTION: draw mask = (torch.rand(N) >= p_uncond) when it is None and return c * mask as a column | the
+    #   mask must be float and on c's device
     if mask is None:
         mask = torch.rand(c.shape[0], device=c.device) >= p_uncond
     return c * mask.to(device=c.device, dtype=c.dtype).reshape(-1, 1)
@@ -80,7 +80,8 @@ def q_sample(
     x0: torch.Tensor, t: torch.Tensor | int, sched: Schedule, noise: torch.Tensor | None = None
 ) -> torch.Tensor:
     """Forward process in closed form: x_t = sqrt(ab_t) x0 + sqrt(1 - ab_t) noise."""
-    # BEGIN SOLUTION: look up alpha_bars at t per sample (shape (N, 1, 1, 1)), draw noise when None, and apply the formula | alpha_bars, not alphas
+    # BEGIN SOLUTION: look up alpha_bars at t per sample (shape (N, 1, 1, 1)), draw noise when None, and apply the
+    #   formula | alpha_bars, not alphas
     if noise is None:
         noise = torch.randn_like(x0)
     ab = _at(sched["alpha_bars"], t, x0)
@@ -102,7 +103,9 @@ def p_losses(
     `mask` (N,) of 0/1 zeroes the class of the samples where it is 0."""
     if loss_type not in ("l1", "l2"):
         raise ValueError(f"loss_type must be 'l1' or 'l2', got {loss_type!r}")
-    # BEGIN SOLUTION: draw noise when None, noise x0 with q_sample, apply the class mask (class_dropout), predict the noise from (x_t, t / T [, c]) and compare it with the true noise | T is the schedule's length; the UNet gets t / T as a float
+    # BEGIN SOLUTION: draw noise when None, noise x0 with q_sample, apply the class mask (class_dropout), predict the
+    #   noise from (x_t, t / T [, c]) and compare it with the true noise | T is the schedule's length; the UNet gets t
+    #   / T as a float
     if noise is None:
         noise = torch.randn_like(x0)
     t = _timesteps(t, x0)
@@ -128,7 +131,8 @@ def p_sample(
 ) -> torch.Tensor:
     """One reverse step x_t -> x_{t-1}:
     mean = (x_t - beta_t / sqrt(1 - ab_t) * eps) / sqrt(alpha_t), plus sqrt(beta_t) z except at t = 0."""
-    # BEGIN SOLUTION: predict eps with guided_prediction at t / T, form the mean, and add sqrt(beta_t) * z only where t > 0 | sigma_t^2 = beta_t; z ~ N(0, I) when None
+    # BEGIN SOLUTION: predict eps with guided_prediction at t / T, form the mean, and add sqrt(beta_t) * z only where
+    #   t > 0 | sigma_t^2 = beta_t; z ~ N(0, I) when None
     t = _timesteps(t, x_t)
     t_norm = t.to(x_t.dtype) / len(sched["betas"])
     eps = guided_prediction(unet, x_t, t_norm, c, guidance_scale)
@@ -154,7 +158,8 @@ def ddpm_forward(
 ) -> torch.Tensor:
     """Training loss of one batch: t ~ U{0 .. T-1} per sample, the class dropped with
     probability p_uncond, then p_losses. noise, t and mask can be fixed for tests."""
-    # BEGIN SOLUTION: draw t with torch.randint(0, num_ts, (N,)) when None; with c, draw the dropout mask (torch.rand(N) >= p_uncond) when None; return p_losses(...)
+    # BEGIN SOLUTION: draw t with torch.randint(0, num_ts, (N,)) when None; with c, draw the dropout mask
+    #   (torch.rand(N) >= p_uncond) when None; return p_losses(...)
     if t is None:
         t = torch.randint(0, num_ts, (x0.shape[0],), device=x0.device)
     if c is not None and mask is None:
@@ -197,15 +202,16 @@ def ddpm_sample(
     gen = torch.Generator(device=device).manual_seed(seed)
     shape = (n, channels, img_wh[1], img_wh[0])
     frames: list[torch.Tensor] = []
-    # BEGIN SOLUTION: draw x from N(0, I) with the generator, then for t = num_ts-1 down to 0 draw z with the same generator and step with p_sample (keep a frame every frame_every steps when asked) | same seed -> same images
+    # BEGIN SOLUTION: draw x from N(0, I) with the generator, then for t = num_ts-1 down to 0 draw z with the same
+    #   generator and step with p_sample (keep a frame every frame_every steps when asked) | same seed -> same images
     x = torch.randn(shape, generator=gen, device=device)
     for i, t in enumerate(reversed(range(num_ts))):
         z = torch.randn(shape, generator=gen, device=device)
         x = p_sample(unet, x, t, sched, z=z, c=c, guidance_scale=guidance_scale)
         if frame_every and (i % frame_every == 0 or t == 0):
             frames.append(x.detach().cpu())
-    # END SOLUTION
     return (x, frames) if frame_every else x
+    # END SOLUTION
 
 
 @contextmanager
@@ -255,6 +261,4 @@ class DDPM(nn.Module):
         **kwargs,
     ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
         with eval_mode(self):
-            return ddpm_sample(
-                self.unet, self.sched, img_wh, self.num_ts, seed, c, guidance_scale, **kwargs
-            )
+            return ddpm_sample(self.unet, self.sched, img_wh, self.num_ts, seed, c, guidance_scale, **kwargs)

@@ -36,7 +36,8 @@ def fm_forward(
 ) -> torch.Tensor:
     """Training loss of one batch: mean squared error between u_theta(x_t, t [, c]) and
     x1 - x0. noise (x0), t (N,) and the class-dropout mask can be fixed for tests."""
-    # BEGIN SOLUTION: draw x0 = noise ~ N(0, I) and t ~ U[0, 1) per sample when None, interpolate, drop classes with class_dropout, and regress the UNet's output onto x1 - x0 | num_ts is not needed for the loss: t is continuous
+    # BEGIN SOLUTION: draw x0 = noise ~ N(0, I) and t ~ U[0, 1) per sample when None, interpolate, drop classes with
+    #   class_dropout, and regress the UNet's output onto x1 - x0 | num_ts is not needed for the loss: t is continuous
     if noise is None:
         noise = torch.randn_like(x1)
     if t is None:
@@ -70,15 +71,16 @@ def fm_sample(
     device = model_device(unet, c)
     gen = torch.Generator(device=device).manual_seed(seed)
     frames: list[torch.Tensor] = []
-    # BEGIN SOLUTION: draw x with the generator, then for i = 0 .. num_ts-1 evaluate the (guided) velocity at t = i / num_ts (one value per sample) and step x += u / num_ts | keep a frame every frame_every steps when asked
+    # BEGIN SOLUTION: draw x with the generator, then for i = 0 .. num_ts-1 evaluate the (guided) velocity at t = i /
+    #   num_ts (one value per sample) and step x += u / num_ts | keep a frame every frame_every steps when asked
     x = torch.randn((n, channels, img_wh[1], img_wh[0]), generator=gen, device=device)
     for i in range(num_ts):
         t = torch.full((n,), i / num_ts, device=device)
         x = x + guided_prediction(unet, x, t, c, guidance_scale) / num_ts
         if frame_every and (i % frame_every == 0 or i == num_ts - 1):
             frames.append(x.detach().cpu())
-    # END SOLUTION
     return (x, frames) if frame_every else x
+    # END SOLUTION
 
 
 class FlowMatching(nn.Module):

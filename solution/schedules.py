@@ -11,11 +11,10 @@ import math
 import torch
 
 
-def linear_beta_schedule(
-    beta_start: float = 1e-4, beta_end: float = 0.02, num_ts: int = 300
-) -> torch.Tensor:
+def linear_beta_schedule(beta_start: float = 1e-4, beta_end: float = 0.02, num_ts: int = 300) -> torch.Tensor:
     """T betas evenly spaced from beta_start (t = 0) to beta_end (t = T - 1), both included."""
-    # BEGIN SOLUTION: return num_ts evenly spaced values from beta_start to beta_end inclusive (float32) | torch.linspace
+    # BEGIN SOLUTION: return num_ts evenly spaced values from beta_start to beta_end inclusive (float32) |
+    #   torch.linspace
     return torch.linspace(beta_start, beta_end, num_ts, dtype=torch.float32)
     # END SOLUTION
 
@@ -23,7 +22,8 @@ def linear_beta_schedule(
 def cosine_beta_schedule(num_ts: int = 300, s: float = 0.008, max_beta: float = 0.999) -> torch.Tensor:
     """Nichol & Dhariwal (2021): alpha_bar(t) = f(t) / f(0), f(t) = cos^2(pi/2 (t/T + s) / (1 + s)),
     beta_t = 1 - alpha_bar(t + 1) / alpha_bar(t) for t = 0 .. T-1, clipped at max_beta."""
-    # BEGIN SOLUTION: evaluate f on the T + 1 points t = 0 .. T, form alpha_bar = f / f(0), then betas = 1 - alpha_bar[1:] / alpha_bar[:-1] clipped to max_beta | compute in float64, return float32
+    # BEGIN SOLUTION: evaluate f on the T + 1 points t = 0 .. T, form alpha_bar = f / f(0), then betas = 1 -
+    #   alpha_bar[1:] / alpha_bar[:-1] clipped to max_beta | compute in float64, return float32
     steps = torch.arange(num_ts + 1, dtype=torch.float64) / num_ts
     f = torch.cos((steps + s) / (1 + s) * math.pi / 2) ** 2
     alpha_bar = f / f[0]
@@ -57,7 +57,8 @@ def ddpm_schedule(
         betas = sigmoid_beta_schedule(beta1, beta2, num_ts)
     else:
         raise ValueError(f"unknown schedule kind {kind!r}: use linear, cosine or sigmoid")
-    # BEGIN SOLUTION: compute alphas = 1 - betas and alpha_bars = their cumulative product, and return the three in a dict | torch.cumprod
+    # BEGIN SOLUTION: compute alphas = 1 - betas and alpha_bars = their cumulative product, and return the three in a
+    #   dict | torch.cumprod
     alphas = 1 - betas
     alpha_bars = torch.cumprod(alphas, dim=0)
     return {"betas": betas, "alphas": alphas, "alpha_bars": alpha_bars}

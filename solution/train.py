@@ -9,9 +9,9 @@ The weights of the snapshot epochs (`epoch005.pt`, ...) are kept for the figures
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -30,7 +30,8 @@ LossFn = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
 
 def denoiser_loss(unet: nn.Module, x: torch.Tensor, sigma: float = 0.5) -> torch.Tensor:
     """Part 1.2.1: L2 between the denoised z = x + sigma * eps and the clean x (fresh eps each call)."""
-    # BEGIN SOLUTION: noise the clean batch with add_noise, denoise it with the UNet, and return the mean squared error against the clean batch
+    # BEGIN SOLUTION: noise the clean batch with add_noise, denoise it with the UNet, and return the mean squared
+    #   error against the clean batch
     return F.mse_loss(unet(add_noise(x, sigma)), x)
     # END SOLUTION
 
@@ -51,7 +52,8 @@ def train_step(
     grad_clip: float | None = None,
 ) -> float:
     """One optimisation step on a batch; returns the loss as a float."""
-    # BEGIN SOLUTION: zero the gradients, compute loss_fn(model, x, y), backpropagate, clip the gradient norm when grad_clip is set (nn.utils.clip_grad_norm_), step the optimizer, return loss.item()
+    # BEGIN SOLUTION: zero the gradients, compute loss_fn(model, x, y), backpropagate, clip the gradient norm when
+    #   grad_clip is set (nn.utils.clip_grad_norm_), step the optimizer, return loss.item()
     optimizer.zero_grad(set_to_none=True)
     loss = loss_fn(model, x, y)
     loss.backward()

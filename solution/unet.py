@@ -14,7 +14,7 @@ The conditional UNets modulate `h` (after Unflatten) and the first UpBlock's out
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -29,7 +29,8 @@ class Conv(nn.Sequential):
     """Conv2d(3, 1, 1) -> BN -> GELU: changes channels, keeps the resolution."""
 
     def __init__(self, in_channels: int, out_channels: int) -> None:
-        # BEGIN SOLUTION: call super().__init__ with Conv2d(kernel 3, stride 1, padding 1), BatchNorm2d, GELU | the output keeps H and W
+        # BEGIN SOLUTION: call super().__init__ with Conv2d(kernel 3, stride 1, padding 1), BatchNorm2d, GELU | the
+        #   output keeps H and W
         super().__init__(
             nn.Conv2d(in_channels, out_channels, kernel_size=3, stride=1, padding=1),
             nn.BatchNorm2d(out_channels),
@@ -42,7 +43,8 @@ class DownConv(nn.Sequential):
     """Conv2d(3, 2, 1) -> BN -> GELU: halves the resolution."""
 
     def __init__(self, in_channels: int, out_channels: int) -> None:
-        # BEGIN SOLUTION: call super().__init__ with Conv2d(kernel 3, stride 2, padding 1), BatchNorm2d, GELU | 28x28 becomes 14x14
+        # BEGIN SOLUTION: call super().__init__ with Conv2d(kernel 3, stride 2, padding 1), BatchNorm2d, GELU | 28x28
+        #   becomes 14x14
         super().__init__(
             nn.Conv2d(in_channels, out_channels, kernel_size=3, stride=2, padding=1),
             nn.BatchNorm2d(out_channels),
@@ -55,7 +57,8 @@ class UpConv(nn.Sequential):
     """ConvTranspose2d(4, 2, 1) -> BN -> GELU: doubles the resolution."""
 
     def __init__(self, in_channels: int, out_channels: int) -> None:
-        # BEGIN SOLUTION: call super().__init__ with ConvTranspose2d(kernel 4, stride 2, padding 1), BatchNorm2d, GELU | 7x7 becomes 14x14
+        # BEGIN SOLUTION: call super().__init__ with ConvTranspose2d(kernel 4, stride 2, padding 1), BatchNorm2d, GELU
+        #   | 7x7 becomes 14x14
         super().__init__(
             nn.ConvTranspose2d(in_channels, out_channels, kernel_size=4, stride=2, padding=1),
             nn.BatchNorm2d(out_channels),
@@ -77,7 +80,8 @@ class Unflatten(nn.Sequential):
     """ConvTranspose2d(7, 7, 0) -> BN -> GELU: a 1x1 map becomes 7x7."""
 
     def __init__(self, in_channels: int) -> None:
-        # BEGIN SOLUTION: call super().__init__ with ConvTranspose2d(in_channels, in_channels, kernel 7, stride 7, padding 0), BatchNorm2d, GELU
+        # BEGIN SOLUTION: call super().__init__ with ConvTranspose2d(in_channels, in_channels, kernel 7, stride 7,
+        #   padding 0), BatchNorm2d, GELU
         super().__init__(
             nn.ConvTranspose2d(in_channels, in_channels, kernel_size=7, stride=7, padding=0),
             nn.BatchNorm2d(in_channels),
@@ -99,7 +103,8 @@ class DownBlock(nn.Sequential):
     """DownConv(in, out) -> ConvBlock(out, out)."""
 
     def __init__(self, in_channels: int, out_channels: int) -> None:
-        # BEGIN SOLUTION: call super().__init__ with DownConv(in_channels, out_channels), ConvBlock(out_channels, out_channels)
+        # BEGIN SOLUTION: call super().__init__ with DownConv(in_channels, out_channels), ConvBlock(out_channels,
+        #   out_channels)
         super().__init__(DownConv(in_channels, out_channels), ConvBlock(out_channels, out_channels))
         # END SOLUTION
 
@@ -108,7 +113,8 @@ class UpBlock(nn.Sequential):
     """UpConv(in, out) -> ConvBlock(out, out)."""
 
     def __init__(self, in_channels: int, out_channels: int) -> None:
-        # BEGIN SOLUTION: call super().__init__ with UpConv(in_channels, out_channels), ConvBlock(out_channels, out_channels)
+        # BEGIN SOLUTION: call super().__init__ with UpConv(in_channels, out_channels), ConvBlock(out_channels,
+        #   out_channels)
         super().__init__(UpConv(in_channels, out_channels), ConvBlock(out_channels, out_channels))
         # END SOLUTION
 
@@ -117,7 +123,8 @@ class FCBlock(nn.Sequential):
     """Linear(in, out) -> GELU -> Linear(out, out): embeds a conditioning vector (N, in) -> (N, out)."""
 
     def __init__(self, in_channels: int, out_channels: int) -> None:
-        # BEGIN SOLUTION: call super().__init__ with Linear(in_channels, out_channels), GELU, Linear(out_channels, out_channels)
+        # BEGIN SOLUTION: call super().__init__ with Linear(in_channels, out_channels), GELU, Linear(out_channels,
+        #   out_channels)
         super().__init__(
             nn.Linear(in_channels, out_channels),
             nn.GELU(),
@@ -131,7 +138,9 @@ class UnconditionalUNet(nn.Module):
 
     def __init__(self, in_channels: int, num_hiddens: int) -> None:
         super().__init__()
-        # BEGIN SOLUTION: create the blocks of the diagram: ConvBlock, two DownBlocks, Flatten, Unflatten, two UpBlocks, ConvBlock and a final nn.Conv2d(D, in_channels, 3, 1, 1) | count the channels after each concatenation: they double
+        # BEGIN SOLUTION: create the blocks of the diagram: ConvBlock, two DownBlocks, Flatten, Unflatten, two
+        #   UpBlocks, ConvBlock and a final nn.Conv2d(D, in_channels, 3, 1, 1) | count the channels after each
+        #   concatenation: they double
         d = num_hiddens
         self.in_block = ConvBlock(in_channels, d)
         self.down1 = DownBlock(d, d)
@@ -155,7 +164,8 @@ class UnconditionalUNet(nn.Module):
     ) -> torch.Tensor:
         """One pass through the UNet. The conditional UNets reuse it: `modulate1` is applied
         to the Unflatten output, `modulate2` to the first UpBlock's output."""
-        # BEGIN SOLUTION: run the encoder keeping e0, e1, e2 for the skip concatenations (torch.cat on dim 1), then the decoder; apply modulate1 / modulate2 (when given) at the two places above
+        # BEGIN SOLUTION: run the encoder keeping e0, e1, e2 for the skip concatenations (torch.cat on dim 1), then
+        #   the decoder; apply modulate1 / modulate2 (when given) at the two places above
         e0 = self.in_block(x)
         e1 = self.down1(e0)
         e2 = self.down2(e1)
@@ -186,9 +196,7 @@ class TimeConditionalUNet(UnconditionalUNet):
     multiplies by them.
     """
 
-    def __init__(
-        self, in_channels: int, num_classes: int, num_hiddens: int, modulation: str = "add"
-    ) -> None:
+    def __init__(self, in_channels: int, num_classes: int, num_hiddens: int, modulation: str = "add") -> None:
         super().__init__(in_channels, num_hiddens)
         if modulation not in ("add", "mul"):
             raise ValueError(f"modulation must be 'add' or 'mul', got {modulation!r}")
@@ -202,7 +210,8 @@ class TimeConditionalUNet(UnconditionalUNet):
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         """x: (N, C, H, W); t: normalised time t / T in [0, 1], shape (N,) or (N, 1)."""
         t = _as_column(t, x)
-        # BEGIN SOLUTION: embed t with fc1_t and fc2_t, reshape to (N, F, 1, 1), and call self.unet_pass with modulations that add them (multiply when self.modulation == "mul")
+        # BEGIN SOLUTION: embed t with fc1_t and fc2_t, reshape to (N, F, 1, 1), and call self.unet_pass with
+        #   modulations that add them (multiply when self.modulation == "mul")
         t1 = self.fc1_t(t)[:, :, None, None]
         t2 = self.fc2_t(t)[:, :, None, None]
         if self.modulation == "mul":
@@ -217,7 +226,8 @@ class ClassConditionalUNet(UnconditionalUNet):
     def __init__(self, in_channels: int, num_classes: int, num_hiddens: int) -> None:
         super().__init__(in_channels, num_hiddens)
         self.num_classes = num_classes
-        # BEGIN SOLUTION: add fc1_t = FCBlock(1, 2D), fc1_c = FCBlock(num_classes, 2D), fc2_t = FCBlock(1, D), fc2_c = FCBlock(num_classes, D)
+        # BEGIN SOLUTION: add fc1_t = FCBlock(1, 2D), fc1_c = FCBlock(num_classes, 2D), fc2_t = FCBlock(1, D), fc2_c =
+        #   FCBlock(num_classes, D)
         self.fc1_t = FCBlock(1, 2 * num_hiddens)
         self.fc1_c = FCBlock(num_classes, 2 * num_hiddens)
         self.fc2_t = FCBlock(1, num_hiddens)
@@ -237,7 +247,8 @@ class ClassConditionalUNet(UnconditionalUNet):
         c = c.to(x.dtype)
         if mask is not None:
             c = c * mask.to(x.dtype).reshape(-1, 1)
-        # BEGIN SOLUTION: embed t and c with the four FCBlocks (reshape to (N, F, 1, 1)) and call self.unet_pass with modulations h -> c1 * h + t1 and h -> c2 * h + t2
+        # BEGIN SOLUTION: embed t and c with the four FCBlocks (reshape to (N, F, 1, 1)) and call self.unet_pass with
+        #   modulations h -> c1 * h + t1 and h -> c2 * h + t2
         t1 = self.fc1_t(t)[:, :, None, None]
         c1 = self.fc1_c(c)[:, :, None, None]
         t2 = self.fc2_t(t)[:, :, None, None]

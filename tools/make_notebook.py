@@ -24,21 +24,41 @@ OUTPUTS = {"skeleton": ROOT / "notebooks" / "assignment.ipynb", "solution": ROOT
 
 # (module, heading, what the student does there), in the order a student works.
 MODULES = [
-    ("unet", "Part 1.1: the UNet", "Build the ops, the blocks and the three UNets. The conditional UNets reuse "
-     "`UnconditionalUNet.unet_pass` and inject their embeddings at two places."),
-    ("schedules", "Part 2: variance schedules", "The linear schedule of the handout, plus the cosine and sigmoid "
-     "schedules, and the alphas / alpha-bars DDPM needs."),
-    ("diffusion", "Parts 1.2 and 2: noising and DDPM", "Part 1 noising, then the DDPM forward process, loss and "
-     "sampler, with classifier-free guidance."),
+    (
+        "unet",
+        "Part 1.1: the UNet",
+        "Build the ops, the blocks and the three UNets. The conditional UNets reuse "
+        "`UnconditionalUNet.unet_pass` and inject their embeddings at two places.",
+    ),
+    (
+        "schedules",
+        "Part 2: variance schedules",
+        "The linear schedule of the handout, plus the cosine and sigmoid "
+        "schedules, and the alphas / alpha-bars DDPM needs.",
+    ),
+    (
+        "diffusion",
+        "Parts 1.2 and 2: noising and DDPM",
+        "Part 1 noising, then the DDPM forward process, loss and sampler, with classifier-free guidance.",
+    ),
     ("flow", "Flow matching", "Interpolate noise to data, regress the velocity, and integrate it with Euler steps."),
     ("data", "Data", "MNIST as in-memory tensors (nothing to implement)."),
-    ("config", "Hyperparameters", "The handout's values (`full`) and a CPU-sized `quick` profile (nothing to "
-     "implement)."),
-    ("train", "Training", "The Part 1 losses and one optimisation step; the loop around them checkpoints every "
-     "epoch and resumes."),
+    (
+        "config",
+        "Hyperparameters",
+        "The handout's values (`full`) and a CPU-sized `quick` profile (nothing to implement).",
+    ),
+    (
+        "train",
+        "Training",
+        "The Part 1 losses and one optimisation step; the loop around them checkpoints every epoch and resumes.",
+    ),
     ("figures", "Figures", "Grids, loss curves and GIFs (nothing to implement)."),
-    ("manifest", "The deliverables manifest", "Which figures the grader expects, with their file names "
-     "(nothing to implement)."),
+    (
+        "manifest",
+        "The deliverables manifest",
+        "Which figures the grader expects, with their file names (nothing to implement).",
+    ),
     ("deliverables", "Running everything", "Trains each part and writes the figures (nothing to implement)."),
 ]
 
@@ -76,7 +96,7 @@ Each part below trains its models (resuming from `OUT/checkpoints` if a run was 
 and writes its figures to `OUT/figures`, the loss logs to `OUT/losses`. Submit that folder
 with your code."""
 
-SHOW = '''from IPython import display as ipy
+SHOW = """from IPython import display as ipy
 
 runner = Deliverables(OUT, PROFILE)
 
@@ -85,20 +105,30 @@ def show(*fig_ids: str) -> None:
     for fig_id in fig_ids:
         path = runner.fig(fig_id)
         print(path.name)
-        ipy.display(ipy.Image(filename=str(path)))'''
+        ipy.display(ipy.Image(filename=str(path)))"""
 
 PARTS = [
-    ("## Part 1: single-step denoising", "runner.part1()\nshow(\"noising\", \"denoiser_loss\", \"denoiser_epoch1\", "
-     "\"denoiser_epoch5\", \"denoiser_ood\", \"purenoise_loss\", \"purenoise_epoch1\", \"purenoise_epoch5\")",
-     "**Question (1.2.3).** What do the outputs of the pure-noise denoiser look like, how do they relate to the "
-     "training digits, and why? *Your answer here.*"),
-    ("## Part 2: DDPM", "runner.ddpm()\nshow(\"schedules\", \"ddpm_time_loss\", \"ddpm_time_epoch5\", "
-     "\"ddpm_time_epoch20\", \"ddpm_class_loss\", \"ddpm_class_epoch5\", \"ddpm_class_epoch20\")", None),
-    ("## Flow matching", "runner.fm()\nshow(\"fm_time_loss\", \"fm_time_epoch1\", \"fm_time_epoch5\", "
-     "\"fm_time_epoch10\", \"fm_class_loss\", \"fm_class_epoch1\", \"fm_class_epoch5\", \"fm_class_epoch10\", "
-     "\"fm_class_nosched_loss\", \"fm_class_nosched_epoch10\")",
-     "**Question (no scheduler).** What did you change to keep the quality without the learning-rate scheduler, "
-     "and why does it work? *Your answer here.*"),
+    (
+        "## Part 1: single-step denoising",
+        'runner.part1()\nshow("noising", "denoiser_loss", "denoiser_epoch1", '
+        '"denoiser_epoch5", "denoiser_ood", "purenoise_loss", "purenoise_epoch1", "purenoise_epoch5")',
+        "**Question (1.2.3).** What do the outputs of the pure-noise denoiser look like, how do they relate to the "
+        "training digits, and why? *Your answer here.*",
+    ),
+    (
+        "## Part 2: DDPM",
+        'runner.ddpm()\nshow("schedules", "ddpm_time_loss", "ddpm_time_epoch5", '
+        '"ddpm_time_epoch20", "ddpm_class_loss", "ddpm_class_epoch5", "ddpm_class_epoch20")',
+        None,
+    ),
+    (
+        "## Flow matching",
+        'runner.fm()\nshow("fm_time_loss", "fm_time_epoch1", "fm_time_epoch5", '
+        '"fm_time_epoch10", "fm_class_loss", "fm_class_epoch1", "fm_class_epoch5", "fm_class_epoch10", '
+        '"fm_class_nosched_loss", "fm_class_nosched_epoch10")',
+        "**Question (no scheduler).** What did you change to keep the quality without the learning-rate scheduler, "
+        "and why does it work? *Your answer here.*",
+    ),
 ]
 
 
@@ -122,7 +152,7 @@ def module_cells(source: str) -> tuple[str, list[str]]:
     pending: list[str] = []
     prev_end = 0
     for node in tree.body:
-        chunk = "\n".join(lines[prev_end:node.end_lineno]).strip("\n")
+        chunk = "\n".join(lines[prev_end : node.end_lineno]).strip("\n")
         prev_end = node.end_lineno
         is_doc = node is tree.body[0] and doc and isinstance(node, ast.Expr)
         if is_doc or _is_main_guard(node) or (isinstance(node, ast.ImportFrom) and node.level > 0):

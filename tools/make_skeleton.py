@@ -1,7 +1,8 @@
 """Generate the student skeleton from the reference solution.
 
-Every region of solution/*.py between `# BEGIN SOLUTION: <what to do> | <hint>` and
-`# END SOLUTION` becomes `raise NotImplementedError("TODO(<function>): <what to do> ...")`
+Every region of solution/*.py between `# BEGIN SOLUTION: <what to do> | <hint>` (continued
+on following `#   ...` comment lines) and `# END SOLUTION` becomes
+`raise NotImplementedError("TODO(<function>): <what to do> ...")`
 at the marker's indentation. Everything else (signatures, docstrings, helpers) is copied.
 
     python tools/make_skeleton.py            # write skeleton/
@@ -21,6 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BEGIN = re.compile(r"^(?P<indent>\s*)# BEGIN SOLUTION(?::\s*(?P<text>.*))?$")
+MORE = re.compile(r"^\s*#\s{3}(?P<text>\S.*)$")  # "#   continued" lines right after BEGIN
 END = re.compile(r"^\s*# END SOLUTION\s*$")
 HEADER = "# Generated from the reference by tools/make_skeleton.py: do not edit by hand.\n"
 
@@ -63,13 +65,20 @@ def strip_solutions(source: str, filename: str = "<source>") -> str:
     names = _qualnames(source)
     out: list[str] = []
     open_at: int | None = None
-    for number, line in enumerate(source.splitlines(keepends=True), start=1):
+    lines = source.splitlines(keepends=True)
+    for number, line in enumerate(lines, start=1):
         begin = BEGIN.match(line.rstrip("\n"))
         if begin:
             if open_at is not None:
                 raise MarkerError(f"{filename}:{number}: BEGIN SOLUTION inside the region opened at line {open_at}")
             open_at = number
-            out += _stub(begin["indent"], names.get(number, "module"), begin["text"])
+            text = begin["text"] or ""
+            for more in lines[number:]:
+                cont = MORE.match(more.rstrip("\n"))
+                if not cont:
+                    break
+                text += " " + cont["text"]
+            out += _stub(begin["indent"], names.get(number, "module"), text or None)
         elif END.match(line):
             if open_at is None:
                 raise MarkerError(f"{filename}:{number}: END SOLUTION without BEGIN SOLUTION")
@@ -100,7 +109,11 @@ def compare(expected: Path, actual: Path) -> list[str]:
     """Differences between two generated trees, as readable lines (empty when in sync)."""
     problems = []
     exp = {p.relative_to(expected) for p in expected.rglob("*.py") if "__pycache__" not in p.parts}
-    act = {p.relative_to(actual) for p in actual.rglob("*.py") if "__pycache__" not in p.parts} if actual.exists() else set()
+    act = (
+        {p.relative_to(actual) for p in actual.rglob("*.py") if "__pycache__" not in p.parts}
+        if actual.exists()
+        else set()
+    )
     for rel in sorted(exp - act):
         problems.append(f"missing in skeleton/: {rel}")
     for rel in sorted(act - exp):
@@ -108,7 +121,9 @@ def compare(expected: Path, actual: Path) -> list[str]:
     for rel in sorted(exp & act):
         a, b = (expected / rel).read_text(), (actual / rel).read_text()
         if a != b:
-            diff = difflib.unified_diff(b.splitlines(), a.splitlines(), f"skeleton/{rel}", "generated", lineterm="", n=1)
+            diff = difflib.unified_diff(
+                b.splitlines(), a.splitlines(), f"skeleton/{rel}", "generated", lineterm="", n=1
+            )
             problems.append("\n".join(list(diff)[:40]))
     return problems
 

@@ -1,0 +1,174 @@
+"""1. The UNet: every op, block and UNet for several batch sizes and channel counts; the
+layers of the ops; the handout's parameter counts; how conditioning enters."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import torch
+
+from grader.checks import inputs, unet_counts
+from grader.checks.expect import Mismatch, expect_close, expect_tensor, expect_true
+from grader.plugin import graded
+from grader.sandbox.student import ModuleInfo, Student
+
+
+def _expect_shape(student: Student, name: str, args: tuple, x: torch.Tensor, shape: tuple) -> None:
+    info = student.module(f"unet.{name}", *args).run([(x,)])
+    expect_tensor(info.outputs[0], f"{name}{args} on an input of shape {tuple(x.shape)}", shape)
+
+
+@graded()
+def test_conv_ops_shapes(student: Student) -> None:
+    for n, cin, cout in [(1, 1, 4), (3, 6, 3)]:
+        _expect_shape(student, "Conv", (cin, cout), inputs.images(n, channels=cin), (n, cout, 28, 28))
+        _expect_shape(student, "DownConv", (cin, cout), inputs.images(n, channels=cin), (n, cout, 14, 14))
+        _expect_shape(student, "UpConv", (cin, cout), inputs.images(n, channels=cin, size=7), (n, cout, 14, 14))
+
+
+@graded()
+def test_flatten_fc_shapes(student: Student) -> None:
+    for n, c in [(1, 4), (3, 6)]:
+        _expect_shape(student, "Flatten", (), inputs.images(n, channels=c, size=7), (n, c, 1, 1))
+        _expect_shape(student, "Unflatten", (c,), inputs.images(n, channels=c, size=1), (n, c, 7, 7))
+        _expect_shape(student, "FCBlock", (c, 5), inputs.features(n, c), (n, 5))
+
+
+@graded()
+def test_blocks_shapes(student: Student) -> None:
+    for n, cin, cout in [(1, 1, 4), (3, 6, 3)]:
+        _expect_shape(student, "ConvBlock", (cin, cout), inputs.images(n, channels=cin), (n, cout, 28, 28))
+        _expect_shape(student, "DownBlock", (cin, cout), inputs.images(n, channels=cin), (n, cout, 14, 14))
+        _expect_shape(student, "UpBlock", (cin, cout), inputs.images(n, channels=cin, size=7), (n, cout, 14, 14))
+        _expect_shape(student, "UpBlock", (cin, cout), inputs.images(n, channels=cin, size=14), (n, cout, 28, 28))
+
+
+OP_LAYERS = {
+    "Conv": ((2, 3), ["Conv2d", "BatchNorm2d", "GELU"]),
+    "DownConv": ((2, 3), ["Conv2d", "BatchNorm2d", "GELU"]),
+    "UpConv": ((2, 3), ["ConvTranspose2d", "BatchNorm2d", "GELU"]),
+    "Unflatten": ((4,), ["ConvTranspose2d", "BatchNorm2d", "GELU"]),
+    "Flatten": ((), ["AvgPool2d", "GELU"]),
+    "FCBlock": ((3, 5), ["Linear", "GELU", "Linear"]),
+}
+
+
+@graded()
+def test_ops_layers(student: Student) -> None:
+    for name, (args, expected) in OP_LAYERS.items():
+        got = [kind for _, kind in student.module(f"unet.{name}", *args).run().leaves]
+        expect_true(
+            Counter(got) == Counter(expected),
+            f"the layers of {name}{args}",
+            f"  expected {expected}\n  got      {got}",
+        )
+
+
+@graded()
+def test_unconditional_unet_shape(student: Student) -> None:
+    for n, c in [(1, 1), (4, 1), (2, 3)]:
+        _expect_shape(student, "UnconditionalUNet", (c, 8), inputs.images(n, channels=c), (n, c, 28, 28))
+
+
+@graded()
+def test_time_unet_shape(student: Student) -> None:
+    for n in (1, 4):
+        x, t = inputs.images(n), inputs.uniform(n)
+        info = student.module("unet.TimeConditionalUNet", 1, 10, 8).run([(x, t), (x, t[:, None])])
+        expect_tensor(info.outputs[0], f"TimeConditionalUNet(1, 10, 8) on x {tuple(x.shape)}, t of shape (N,)", x.shape)
+        expect_tensor(info.outputs[1], f"TimeConditionalUNet(1, 10, 8) on x {tuple(x.shape)}, t of shape (N, 1)", x.shape)
+
+
+@graded()
+def test_class_unet_shape(student: Student) -> None:
+    for n in (1, 4):
+        x, t, c = inputs.images(n), inputs.uniform(n), inputs.one_hot(list(range(n)))
+        mask = torch.tensor([1, 0, 1, 0][:n])
+        runs = [(x, c, t), (x, c, t[:, None]), (x, c, t, mask)]
+        info = student.module("unet.ClassConditionalUNet", 1, 10, 8).run(runs)
+        for out, label in zip(info.outputs, ["t (N,)", "t (N, 1)", "t (N,) and a mask"]):
+            expect_tensor(out, f"ClassConditionalUNet(1, 10, 8) on x {tuple(x.shape)}, c (N, 10), {label}", x.shape)
+
+
+def _blocks_hint(info: ModuleInfo, design: dict[str, int]) -> str | None:
+    """Which of the design's blocks have no submodule of the same size, and vice versa."""
+    left = Counter(design.values())
+    unmatched = []
+    for name, count in info.children:
+        if left[count] > 0:
+            left[count] -= 1
+        elif count:
+            unmatched.append(f"{name} ({count:,})")
+    missing = [f"{block} ({n:,})" for block, n in design.items() if left[n] > 0 and n]
+    if not missing and not unmatched:
+        return None
+    return (f"blocks of the design without a submodule of that size: {', '.join(missing) or 'none'}; "
+            f"your submodules whose size is not in the design: {', '.join(unmatched) or 'none'}")
+
+
+def _expect_params(student: Student, name: str, args: tuple, c: int, d: int) -> None:
+    info = student.module(f"unet.{name}", *args).run()
+    expected = unet_counts.total(name, c, d)
+    if info.n_params != expected:
+        raise Mismatch(
+            f"the parameter count of {name}{args}",
+            f"  expected {expected:,} parameters (the handout's design), got {info.n_params:,}",
+            _blocks_hint(info, unet_counts.BLOCKS[name](c, d)),
+        )
+
+
+@graded()
+def test_params_unconditional(student: Student) -> None:
+    _expect_params(student, "UnconditionalUNet", (1, 128), 1, 128)
+
+
+@graded()
+def test_params_conditional(student: Student) -> None:
+    _expect_params(student, "TimeConditionalUNet", (1, 10, 64), 1, 64)
+    _expect_params(student, "ClassConditionalUNet", (1, 10, 64), 1, 64)
+
+
+@graded()
+def test_unet_layer_counts(student: Student) -> None:
+    for name, args in [("UnconditionalUNet", (1, 8)), ("TimeConditionalUNet", (1, 10, 8)),
+                       ("ClassConditionalUNet", (1, 10, 8))]:
+        kinds = Counter(kind for _, kind in student.module(f"unet.{name}", *args).run().leaves)
+        for layer, expected in unet_counts.layer_counts(name).items():
+            expect_true(kinds[layer] == expected, f"the {layer} layers of {name}{args}",
+                        f"  expected {expected} (one per op of the design), got {kinds[layer]}")
+
+
+@graded()
+def test_class_unet_mask(student: Student) -> None:
+    # Train mode, one batch for both calls: BatchNorm then treats the two calls identically.
+    x, t, c = inputs.images(4), inputs.uniform(4), inputs.one_hot([3, 1, 4, 1])
+    mask = torch.tensor([1, 0, 1, 0])
+    info = student.module("unet.ClassConditionalUNet", 1, 10, 8).run([(x, c, t, mask), (x, c * mask[:, None], t)])
+    expect_close(info.outputs[0], info.outputs[1], "ClassConditionalUNet(x, c, t, mask) vs (x, c * mask, t)")
+
+
+def _differs(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and (a - b).abs().max().item() > 1e-4
+
+
+@graded()
+def test_conditioning_changes_output(student: Student) -> None:
+    x = inputs.images(2)
+    zeros, ones = torch.zeros(2), torch.ones(2)
+    info = student.module("unet.TimeConditionalUNet", 1, 10, 8).run([(x, zeros), (x, ones)])
+    expect_true(_differs(*info.outputs), "TimeConditionalUNet: the output for t = 0 and t = 1",
+                "  the two outputs are the same: t does not reach the network")
+    c = inputs.one_hot([2, 7])
+    info = student.module("unet.ClassConditionalUNet", 1, 10, 8).run([(x, c, zeros), (x, torch.zeros_like(c), zeros)])
+    expect_true(_differs(*info.outputs), "ClassConditionalUNet: the output with c and with c = 0",
+                "  the two outputs are the same: c does not reach the network")
+
+
+@graded()
+def test_modulation_mul(student: Student) -> None:
+    x, t = inputs.images(2), inputs.uniform(2)
+    add = student.module("unet.TimeConditionalUNet", 1, 10, 8).run([(x, t)]).outputs[0]
+    mul = student.module("unet.TimeConditionalUNet", 1, 10, 8, modulation="mul").run([(x, t)]).outputs[0]
+    expect_tensor(mul, "TimeConditionalUNet(1, 10, 8, modulation='mul')", x.shape)
+    expect_true(_differs(add, mul), "TimeConditionalUNet: modulation='mul' vs the default 'add'",
+                "  same weights (same seed), same output: the modulation keyword changes nothing")

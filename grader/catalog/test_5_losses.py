@@ -1,0 +1,132 @@
+"""5. The training loss: p_losses with a recording mock UNet, and ddpm_forward's random t and
+class dropout (statistical, seeded)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from grader.checks import inputs
+from grader.checks import misconceptions as wrong
+from grader.checks import reference as ref
+from grader.checks.calls import dropout_rate, expect_time, first_call
+from grader.checks.expect import Mismatch, expect_close, expect_scalar, expect_true
+from grader.plugin import graded
+from grader.sandbox.student import Record, Student, mock
+
+T = 300
+SCHED = ref.schedule(T)
+
+
+def _loss_case(student: Student, loss_type: str, c: torch.Tensor | None = None, mask: torch.Tensor | None = None):
+    x0, noise, t = inputs.images(4), inputs.noise(4), inputs.steps([0, 75, 150, 299])
+    kwargs = {"noise": noise, "loss_type": loss_type}
+    if c is not None:
+        kwargs.update(c=c, mask=mask)
+    out = student.fn("diffusion.p_losses")(mock(), x0, t, SCHED, **kwargs)
+    return out, x0, noise, t
+
+
+@graded()
+def test_p_losses_l2(student: Student) -> None:
+    out, x0, noise, t = _loss_case(student, "l2")
+    expected = F.mse_loss(ref.mock_eps(ref.q_sample(x0, t, SCHED, noise), t / T), noise.double())
+    expect_scalar(out.value, expected, "p_losses(mock_unet, x0, t, sched, noise, loss_type='l2')",
+                  wrong.p_losses(x0, t, SCHED, noise, "l2"))
+
+
+@graded()
+def test_p_losses_l1(student: Student) -> None:
+    out, x0, noise, t = _loss_case(student, "l1")
+    expected = F.l1_loss(ref.mock_eps(ref.q_sample(x0, t, SCHED, noise), t / T), noise.double())
+    expect_scalar(out.value, expected, "p_losses(mock_unet, x0, t, sched, noise, loss_type='l1')",
+                  wrong.p_losses(x0, t, SCHED, noise, "l1"))
+
+
+@graded()
+def test_p_losses_unet_inputs(student: Student) -> None:
+    out, x0, noise, t = _loss_case(student, "l2")
+    rec = first_call(out.records, "the UNet's inputs in p_losses")
+    expect_close(rec.x, ref.q_sample(x0, t, SCHED, noise), "the x the UNet received in p_losses (should be x_t)",
+                 {"x0 instead of x_t": x0, "the noise instead of x_t": noise, **wrong.q_sample(x0, t, SCHED, noise)})
+    expect_time(rec, t, T, "the time the UNet received in p_losses (should be t / T)")
+
+
+@graded()
+def test_p_losses_class(student: Student) -> None:
+    c, mask = inputs.one_hot([1, 2, 3, 4]), torch.tensor([1, 0, 1, 1])
+    out, x0, noise, t = _loss_case(student, "l2", c=c, mask=mask)
+    rec = first_call(out.records, "the UNet's inputs in p_losses with c and mask")
+    expect_true(rec.c is not None, "p_losses(..., c, mask)", "  the UNet was called without c")
+    expect_close(rec.c, c * mask[:, None], "the c the UNet received (rows where mask = 0 must be zero)",
+                 {"c unchanged: the mask was ignored": c, "rows where mask = 1 zeroed: the mask is inverted": c * (1 - mask[:, None])})
+    expected = F.mse_loss(ref.mock_eps(ref.q_sample(x0, t, SCHED, noise), t / T, c * mask[:, None]), noise.double())
+    expect_scalar(out.value, expected, "p_losses(mock_unet, x0, t, sched, noise, c=c, mask=mask)")
+
+
+def _draws(student: Student, c: torch.Tensor | None = None, p_uncond: float | None = None) -> list[Record]:
+    """16 batches of 256 through ddpm_forward: 4096 draws of t (and of the class dropout)."""
+    x0 = inputs.images(256, seed=4)
+    kwargs = {} if c is None else {"c": c}
+    if p_uncond is not None:
+        kwargs["p_uncond"] = p_uncond
+    out = student.fn("diffusion.ddpm_forward", repeat=16, seed=7)(mock(record_x=False), SCHED, x0, T, **kwargs)
+    return out.records
+
+
+@graded()
+def test_ddpm_forward_t_range(student: Student) -> None:
+    records = _draws(student)
+    what = "the timesteps ddpm_forward draws (seen by the UNet as t / T)"
+    expect_true(len(records) > 0, what, "  the UNet was never called")
+    k = torch.cat([r.t for r in records]) * T
+    if k.max() > T * 1.5:
+        raise Mismatch(what, f"  the UNet received times up to {k.max() / T:g}", "the UNet gets t / T, in [0, 1)")
+    ints = (k - k.round()).abs().max() < 1e-3
+    expect_true(bool(ints), what, "  t * T is not an integer: t must be an integer timestep 0 .. T-1 (torch.randint)")
+    k = k.round().long()
+    low, high = int(k.min()), int(k.max())
+    hint = {T: "t drawn from 1 .. T; torch.randint(0, T) gives 0 .. T-1",
+            T - 2: "T - 1 is never drawn: torch.randint's upper bound is exclusive, use torch.randint(0, T)"}.get(high)
+    expect_true(low == 0 and high == T - 1, what, f"  {len(k)} draws range over {low} .. {high}, expected 0 .. {T - 1}", hint)
+    counts = torch.bincount(k, minlength=T).reshape(10, -1).sum(1).double()
+    expected = len(k) / 10
+    expect_true(bool(((counts - expected).abs() < 0.25 * expected).all()), what,
+                f"  not uniform: counts per tenth of the range {counts.long().tolist()} (expected about {expected:.0f} each)")
+
+
+@graded()
+def test_ddpm_forward_p_uncond(student: Student) -> None:
+    c = inputs.one_hot([i % 10 for i in range(256)])
+    what = "the fraction of samples whose class ddpm_forward drops (p_uncond = 0.1)"
+    rate = dropout_rate(_draws(student, c), c, what)
+    hint = "rows are kept with probability p_uncond: drop a row when rand < p_uncond" if abs(rate - 0.9) < 0.05 else None
+    expect_true(abs(rate - 0.1) < 0.025, what, f"  {rate:.3f} of 4096 rows were all zeros (expected 0.1 +- 0.025)", hint)
+
+
+@graded()
+def test_ddpm_forward_p_uncond_argument(student: Student) -> None:
+    c = inputs.one_hot([i % 10 for i in range(256)])
+    what = "the fraction of dropped classes with ddpm_forward(..., p_uncond=0.5)"
+    rate = dropout_rate(_draws(student, c, p_uncond=0.5), c, what)
+    expect_true(abs(rate - 0.5) < 0.04, what, f"  {rate:.3f} of 4096 rows were all zeros (expected 0.5 +- 0.04)",
+                "use the p_uncond argument, not a fixed 0.1" if abs(rate - 0.1) < 0.03 else None)
+
+
+@graded()
+def test_ddpm_wrapper_forward(student: Student) -> None:
+    n, num_ts = 256, 50
+    x0 = inputs.images(n, seed=6)
+    out = student.new("diffusion.DDPM", mock(), num_ts=num_ts).forward(x0)
+    what = "DDPM(mock_unet, num_ts=50).forward(x0)"
+    rec = first_call(out.records, what)
+    k = rec.t * num_ts
+    t = k.round().long()
+    expect_true(bool((k - t).abs().max() < 1e-3) and t.min() >= 0 and t.max() <= num_ts - 1 and t.max() >= 45,
+                what, f"  the UNet received times {rec.t[:4].tolist()}...; expected t / 50 with t in 0 .. 49",
+                "DDPM(num_ts=50) must draw t from 0 .. 49 and normalise by 50")
+    sched = ref.schedule(num_ts)
+    ab = ref.at(sched["alpha_bars"], t, x0)
+    noise = (rec.x.double() - ab.sqrt() * x0.double()) / (1 - ab).sqrt()  # the noise it must have drawn
+    expect_scalar(out.value, F.mse_loss(ref.mock_eps(rec.x, rec.t), noise),
+                  f"{what}: the loss, recomputed from the UNet's input x_t and t", rtol=1e-3)

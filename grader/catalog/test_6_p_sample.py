@@ -1,0 +1,73 @@
+"""6. One reverse step: x_{t-1} = (x_t - beta_t / sqrt(1 - ab_t) eps) / sqrt(alpha_t) + sqrt(beta_t) z,
+with no noise at t = 0, and classifier-free guidance eps = eps_u + g (eps_c - eps_u)."""
+
+from __future__ import annotations
+
+import torch
+
+from grader.checks import inputs
+from grader.checks import misconceptions as wrong
+from grader.checks import reference as ref
+from grader.checks.calls import expect_time, first_call
+from grader.checks.expect import expect_close
+from grader.plugin import graded
+from grader.sandbox.student import Student, mock
+
+T = 300
+SCHED = ref.schedule(T)
+
+
+def _step(student: Student, t: list[int], z: torch.Tensor | None, seed: int = 20):
+    x_t, steps = inputs.noise(len(t), seed=seed), inputs.steps(t)
+    z = torch.zeros_like(x_t) if z is None else z
+    out = student.fn("diffusion.p_sample")(mock(), x_t, steps, SCHED, z=z)
+    eps = ref.mock_eps(x_t, steps / T)
+    expected = ref.p_sample(x_t, steps, SCHED, eps, z)
+    mistakes = wrong.p_sample(x_t, steps, SCHED, z, eps, eps_raw_t=ref.mock_eps(x_t, steps.double()))
+    return out, expected, mistakes
+
+
+@graded()
+def test_p_sample_mean(student: Student) -> None:
+    out, expected, mistakes = _step(student, [1, 50, 150, 299], None)
+    expect_close(out.value, expected, "p_sample(mock_unet, x_t, t=[1, 50, 150, 299], sched, z=0): the posterior mean",
+                 mistakes)
+
+
+@graded()
+def test_p_sample_sigma(student: Student) -> None:
+    out, expected, mistakes = _step(student, [1, 50, 150, 299], inputs.noise(4, seed=21))
+    expect_close(out.value, expected, "p_sample(mock_unet, x_t, t=[1, 50, 150, 299], sched, z): mean + sqrt(beta_t) z",
+                 mistakes)
+
+
+@graded()
+def test_p_sample_no_noise_at_t0(student: Student) -> None:
+    out, expected, mistakes = _step(student, [0, 0, 0], inputs.noise(3, seed=22))
+    expect_close(out.value, expected, "p_sample(mock_unet, x_t, t=0, sched, z): the mean, without noise", mistakes)
+
+
+@graded()
+def test_p_sample_mixed_t(student: Student) -> None:
+    out, expected, mistakes = _step(student, [0, 5, 0, 299], inputs.noise(4, seed=23))
+    expect_close(out.value, expected, "p_sample(mock_unet, x_t, t=[0, 5, 0, 299], sched, z): noise only where t > 0",
+                 mistakes)
+
+
+@graded()
+def test_p_sample_cfg(student: Student) -> None:
+    x_t, t, c, scale = inputs.noise(4, seed=24), inputs.steps([10, 100, 200, 299]), inputs.one_hot([3, 7, 0, 9]), 5.0
+    z = torch.zeros_like(x_t)
+    out = student.fn("diffusion.p_sample")(mock(), x_t, t, SCHED, z=z, c=c, guidance_scale=scale)
+    eps_c, eps_u = ref.mock_eps(x_t, t / T, c), ref.mock_eps(x_t, t / T, torch.zeros_like(c))
+    expected = ref.posterior_mean(x_t, t, SCHED, ref.cfg(eps_c, eps_u, scale))
+    mistakes = {label: ref.posterior_mean(x_t, t, SCHED, eps) for label, eps in wrong.guidance(eps_c, eps_u, scale).items()}
+    expect_close(out.value, expected, "p_sample(mock_unet, x_t, t, sched, z=0, c, guidance_scale=5)", mistakes)
+
+
+@graded()
+def test_p_sample_unet_time(student: Student) -> None:
+    t = inputs.steps([0, 7, 150, 299])
+    out = student.fn("diffusion.p_sample")(mock(), inputs.noise(4, seed=25), t, SCHED, z=torch.zeros(4, 1, 28, 28))
+    rec = first_call(out.records, "the UNet's inputs in p_sample")
+    expect_time(rec, t, T, "the time the UNet received in p_sample (should be t / T)")

@@ -1,0 +1,140 @@
+"""8. Flow matching: x_t = (1 - t) x0 + t x1, target u = x1 - x0, and Euler sampling from
+t = 0 to 1, checked on a mock velocity field u(x, t) = a x + b t (+ a class term) whose
+Euler solution the grader computes exactly."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from grader.checks import inputs
+from grader.checks import misconceptions as wrong
+from grader.checks import reference as ref
+from grader.checks.calls import dropout_rate, first_call
+from grader.checks.expect import expect_close, expect_scalar, expect_tensor, expect_true
+from grader.checks.stats import expect_standard_normal
+from grader.plugin import graded
+from grader.sandbox.student import Outcome, Student, mock
+
+N_STEPS = 20
+
+
+@graded()
+def test_fm_interpolate(student: Student) -> None:
+    x0, x1 = inputs.noise(3, seed=30), inputs.images(3, seed=31)
+    interpolate = student.fn("flow.fm_interpolate")
+    for t in (0.0, 0.3, 1.0):
+        expect_close(interpolate(x0, x1, t).value, ref.fm_interpolate(x0, x1, t), f"fm_interpolate(x0, x1, t={t})",
+                     wrong.fm_interpolate(x0, x1, t))
+    t = torch.tensor([0.1, 0.5, 0.9]).reshape(3, 1, 1, 1)
+    expect_close(interpolate(x0, x1, t).value, ref.fm_interpolate(x0, x1, t),
+                 "fm_interpolate(x0, x1, t) with t of shape (N, 1, 1, 1)", wrong.fm_interpolate(x0, x1, t))
+
+
+def _forward(student: Student) -> tuple[Outcome, torch.Tensor, torch.Tensor, torch.Tensor]:
+    x1, noise, t = inputs.images(4, seed=32), inputs.noise(4, seed=33), torch.tensor([0.1, 0.4, 0.7, 0.95])
+    return student.fn("flow.fm_forward")(mock(), x1, N_STEPS, noise=noise, t=t), x1, noise, t
+
+
+@graded()
+def test_fm_forward_loss(student: Student) -> None:
+    out, x1, noise, t = _forward(student)
+    x_t = ref.fm_interpolate(noise, x1, t)
+    expected = F.mse_loss(ref.mock_eps(x_t, t), (x1 - noise).double())
+    expect_scalar(out.value, expected, "fm_forward(mock_unet, x1, num_ts, noise=x0, t): mean |u(x_t, t) - (x1 - x0)|^2",
+                  wrong.fm_forward(x1, noise, t, N_STEPS))
+
+
+@graded()
+def test_fm_forward_unet_inputs(student: Student) -> None:
+    out, x1, noise, t = _forward(student)
+    rec = first_call(out.records, "the UNet's inputs in fm_forward")
+    expect_close(rec.x, ref.fm_interpolate(noise, x1, t), "the x the UNet received in fm_forward (should be x_t)",
+                 wrong.fm_interpolate(noise, x1, t))
+    expect_close(rec.t, t.double(), "the t the UNet received in fm_forward (t itself, in [0, 1])",
+                 {"t * num_ts: flow matching's t is already in [0, 1]": t.double() * N_STEPS, "1 - t": 1 - t.double()},
+                 atol=1e-6)
+
+
+@graded()
+def test_fm_forward_p_uncond(student: Student) -> None:
+    c = inputs.one_hot([i % 10 for i in range(256)])
+    out = student.fn("flow.fm_forward", repeat=16, seed=7)(mock(record_x=False), inputs.images(256, seed=4), N_STEPS, c=c)
+    what = "the fraction of samples whose class fm_forward drops (p_uncond = 0.1)"
+    rate = dropout_rate(out.records, c, what)
+    expect_true(abs(rate - 0.1) < 0.025, what, f"  {rate:.3f} of 4096 rows were all zeros (expected 0.1 +- 0.025)")
+
+
+def _euler_run(student: Student, **kwargs) -> Outcome:
+    kwargs = kwargs if "c" in kwargs else {"num_samples": 3, **kwargs}
+    return student.fn("flow.fm_sample")(mock(), (28, 28), N_STEPS, **kwargs)
+
+
+@graded()
+def test_fm_sample_euler(student: Student) -> None:
+    out = _euler_run(student)
+    start = first_call(out.records, "fm_sample's calls of the velocity field").x
+    expect_standard_normal(start, "fm_sample's starting point x_0 (noise)")
+    velocity = lambda x, t: ref.mock_eps(x, t)
+    expect_close(out.value, ref.euler(start, N_STEPS, velocity),
+                 f"fm_sample with u(x, t) = {0.5} x + {0.7} t and num_ts = {N_STEPS}: the exact Euler result",
+                 wrong.fm_sample(start, N_STEPS, velocity), rtol=1e-4, atol=1e-4)
+
+
+@graded()
+def test_fm_sample_timesteps(student: Student) -> None:
+    records = _euler_run(student).records
+    got = torch.tensor([float(r.t[0]) for r in records], dtype=torch.float64)
+    i = torch.arange(N_STEPS, dtype=torch.float64)
+    expect_close(got, i / N_STEPS, f"the times of fm_sample's velocity calls (num_ts = {N_STEPS})", {
+        "t = (i + 1) / n: the first step is at t = 0": (i + 1) / N_STEPS,
+        "t from 1 down to 0: integrate from noise (t = 0) to data (t = 1)": 1 - i / N_STEPS,
+        "the step index i instead of t = i / n": i,
+        "t = i / (n - 1)": i / (N_STEPS - 1),
+    }, atol=1e-6)
+
+
+@graded()
+def test_fm_sample_seed(student: Student) -> None:
+    c = inputs.one_hot([1, 2, 3])
+    sample = student.fn("flow.fm_sample")
+    first = expect_tensor(sample(mock(), (28, 28), N_STEPS, seed=0, c=c).value, "fm_sample(..., seed=0, c)", (3, 1, 28, 28))
+    again = student.fn("flow.fm_sample", seed=123)(mock(), (28, 28), N_STEPS, seed=0, c=c).value
+    other = sample(mock(), (28, 28), N_STEPS, seed=1, c=c).value
+    expect_true(isinstance(again, torch.Tensor) and torch.equal(first, again), "fm_sample(..., seed=0) twice",
+                "  the images differ although the seed is the same",
+                "draw the starting noise from a torch.Generator seeded with `seed`")
+    expect_true(isinstance(other, torch.Tensor) and not torch.equal(first, other), "fm_sample with seed=0 and seed=1",
+                "  the images are identical: the seed argument is ignored")
+
+
+@graded()
+def test_fm_sample_cfg(student: Student) -> None:
+    c, scale = inputs.one_hot([2, 8]), 5.0
+    out = _euler_run(student, c=c, guidance_scale=scale)
+    start = first_call(out.records, "fm_sample's calls of the velocity field").x[:2]
+    zeros = torch.zeros_like(c)
+    guided = lambda x, t: ref.cfg(ref.mock_eps(x, t, c), ref.mock_eps(x, t, zeros), scale)
+    mistakes = {
+        label: ref.euler(start, N_STEPS, lambda x, t, label=label: wrong.guidance(
+            ref.mock_eps(x, t, c), ref.mock_eps(x, t, zeros), scale)[label])
+        for label in wrong.guidance(start, start, scale)
+    }
+    expect_close(out.value, ref.euler(start, N_STEPS, guided), "fm_sample(..., c, guidance_scale=5): guided Euler",
+                 mistakes, rtol=1e-4, atol=1e-4)
+
+
+@graded()
+def test_flow_matching_wrapper(student: Student) -> None:
+    x1 = inputs.images(256, seed=34)
+    out = student.new("flow.FlowMatching", mock(), num_ts=10).forward(x1)
+    rec = first_call(out.records, "FlowMatching(mock_unet, num_ts=10).forward(x1)")
+    t = rec.t
+    expect_true(bool((t >= 0).all() and (t < 1).all()) and t.std() > 0.2, "the t FlowMatching.forward draws",
+                f"  t = {t[:4].tolist()}...: expected t ~ U[0, 1), one per sample")
+    col = t.reshape(-1, 1, 1, 1)
+    x0 = (rec.x.double() - col * x1.double()) / (1 - col)  # the noise it must have drawn
+    expect_scalar(out.value, F.mse_loss(ref.mock_eps(rec.x, t), x1.double() - x0),
+                  "FlowMatching.forward(x1): the loss, recomputed from the UNet's input x_t and t", rtol=1e-3)
+    images = student.new("flow.FlowMatching", mock(), num_ts=10).sample((28, 28), c=inputs.one_hot([1, 2]))
+    expect_tensor(images.value, "FlowMatching(mock_unet, num_ts=10).sample((28, 28), c=<2 classes>)", (2, 1, 28, 28))

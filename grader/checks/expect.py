@@ -1,0 +1,92 @@
+"""Comparisons that fail with a message written for the student: what was expected, what
+came back, where they differ most, and which known mistake (if any) the answer matches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+RTOL, ATOL = 1e-4, 1e-5
+
+
+class Mismatch(AssertionError):
+    """A wrong answer. str(): the explanation; `hint`: the named mistake, if one matched."""
+
+    def __init__(self, what: str, detail: str, hint: str | None = None) -> None:
+        self.what, self.detail, self.hint = what, detail, hint
+        super().__init__(f"{what}\n{detail}" if detail else what)
+
+
+def describe(value: Any, items: int = 4) -> str:
+    if isinstance(value, torch.Tensor):
+        flat = value.detach().reshape(-1)[:items].tolist()
+        nums = ", ".join(f"{v:.5g}" if isinstance(v, float) else str(v) for v in flat)
+        more = ", ..." if value.numel() > items else ""
+        return f"tensor{tuple(value.shape)} {str(value.dtype).replace('torch.', '')} [{nums}{more}]"
+    text = repr(value)
+    return text if len(text) < 200 else text[:200] + "..."
+
+
+def matching_mistake(got: torch.Tensor, wrong: dict[str, torch.Tensor] | None, rtol: float, atol: float) -> str | None:
+    for label, candidate in (wrong or {}).items():
+        candidate = torch.as_tensor(candidate)
+        if candidate.shape == got.shape and torch.allclose(got.to(torch.float64), candidate.to(torch.float64), rtol, atol):
+            return label
+    return None
+
+
+def _hint(label: str | None) -> str | None:
+    return f"your answer matches a known mistake: {label}" if label else None
+
+
+def expect_tensor(got: Any, what: str, shape: tuple[int, ...] | None = None, wrong: dict | None = None) -> torch.Tensor:
+    """got is a finite tensor (of the given shape)."""
+    if not isinstance(got, torch.Tensor):
+        raise Mismatch(what, f"expected a tensor, got {describe(got)}")
+    if shape is not None and tuple(got.shape) != tuple(shape):
+        hint = _hint(matching_mistake(got, wrong, RTOL, ATOL))
+        raise Mismatch(what, f"expected shape {tuple(shape)}, got shape {tuple(got.shape)}", hint)
+    if got.is_floating_point() and not torch.isfinite(got).all():
+        bad = int((~torch.isfinite(got)).sum())
+        kinds = [k for k, f in (("NaN", torch.isnan), ("inf", torch.isinf)) if f(got).any()]
+        raise Mismatch(what, f"the result contains {' and '.join(kinds)} in {bad} of {got.numel()} entries")
+    return got
+
+
+def expect_close(
+    got: Any,
+    expected: torch.Tensor,
+    what: str,
+    wrong: dict[str, torch.Tensor] | None = None,
+    rtol: float = RTOL,
+    atol: float = ATOL,
+) -> None:
+    expected = torch.as_tensor(expected)
+    got = expect_tensor(got, what, tuple(expected.shape), wrong)
+    g, e = got.to(torch.float64), expected.to(torch.float64)
+    if torch.allclose(g, e, rtol, atol):
+        return
+    diff = (g - e).abs()
+    worst = tuple(int(i) for i in torch.unravel_index(diff.argmax(), diff.shape)) if diff.dim() else ()
+    detail = (
+        f"  expected: {describe(expected)}\n  got:      {describe(got)}\n"
+        f"  largest difference {diff.max().item():.4g}" + (f" at index {worst}" if worst else "")
+    )
+    raise Mismatch(what, detail, _hint(matching_mistake(got, wrong, rtol, atol)))
+
+
+def expect_scalar(got: Any, expected: float | torch.Tensor, what: str, wrong: dict | None = None, rtol: float = RTOL) -> None:
+    """A scalar (a 0-d or 1-element tensor, or a number) close to expected."""
+    if isinstance(got, (int, float)):
+        got = torch.tensor(float(got))
+    if isinstance(got, torch.Tensor) and got.numel() == 1:
+        got = got.reshape(())
+    else:
+        raise Mismatch(what, f"expected a scalar loss, got {describe(got)}")
+    expect_close(got, torch.as_tensor(expected, dtype=torch.float64).reshape(()), what, wrong, rtol=rtol, atol=1e-7)
+
+
+def expect_true(condition: bool, what: str, detail: str = "", hint: str | None = None) -> None:
+    if not condition:
+        raise Mismatch(what, detail, hint)

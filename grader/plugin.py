@@ -1,0 +1,113 @@
+"""The pytest plugin that turns the catalog's tests into graded results.
+
+A catalog test is a pytest test marked with @graded; its points, visibility, title and
+fallback hint come from rubric.toml under the test function's name. The plugin checks that
+the catalog and the rubric agree, runs only the selected tests, and records each verdict.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pytest
+
+from .checks.expect import Mismatch
+from .results import TestResult
+from .rubric import Rubric
+from .sandbox.student import Student, StudentError
+
+GRADER_KEY = pytest.StashKey["GradingPlugin"]()
+HintFn = Callable[[BaseException], "str | None"]
+
+
+def graded(hint: HintFn | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark a catalog test as graded. `hint(exc)` may return a hint for a failure (it sees the
+    exception the test raised); the rubric's static hint is the fallback."""
+
+    def mark(fn: Callable[..., Any]) -> Callable[..., Any]:
+        return pytest.mark.graded(hint=hint)(fn)
+
+    return mark
+
+
+class CatalogError(RuntimeError):
+    """The catalog and the rubric disagree: a grader bug, not the student's."""
+
+
+class GradingPlugin:
+    def __init__(self, student: Student, rubric: Rubric, selection: str) -> None:
+        self.student = student
+        self.rubric = rubric
+        self.selection = selection
+        self.results: dict[str, TestResult] = {}
+        self.problems: list[str] = []
+
+    @pytest.hookimpl
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.stash[GRADER_KEY] = self  # how the catalog's fixtures find the student
+
+    def _selected(self, test_id: str) -> bool:
+        if self.selection == "all":
+            return True
+        if self.selection == "public":
+            return self.rubric.entries[test_id].public
+        return test_id in self.selection.split(",")
+
+    @pytest.hookimpl
+    def pytest_collection_modifyitems(self, session: pytest.Session, config: pytest.Config, items: list) -> None:
+        found = {item.originalname: item for item in items}
+        for name, item in found.items():
+            if item.get_closest_marker("graded") is None:
+                self.problems.append(f"{name} is in the catalog but not marked @graded")
+            elif name not in self.rubric.entries:
+                self.problems.append(f"{name} has no table in rubric.toml")
+        self.problems += [f"rubric.toml has [{name}] but the catalog has no such test"
+                          for name in self.rubric.entries if name not in found]
+        if self.problems:
+            raise CatalogError("; ".join(self.problems))
+        order = list(self.rubric.entries)
+        keep = sorted((i for i in items if self._selected(i.originalname)), key=lambda i: order.index(i.originalname))
+        deselected = [i for i in items if i not in keep]
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+        items[:] = keep
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
+        outcome = yield
+        report = outcome.get_result()
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            self._record(item, call, report.passed)
+
+    def _record(self, item: pytest.Item, call: pytest.CallInfo, passed: bool) -> None:
+        entry = self.rubric.entries[item.originalname]
+        exc = call.excinfo.value if call.excinfo is not None else None
+        message, hint, grader_error = "", None, False
+        if exc is not None:
+            message, hint, grader_error = explain(exc, item)
+        self.results[entry.id] = TestResult(
+            id=entry.id, number=entry.number, title=entry.title, part=entry.part, max_score=entry.points,
+            score=entry.points if passed else 0.0, passed=passed, visibility=entry.visibility,
+            message=message, hint=hint or (None if passed else entry.hint), grader_error=grader_error,
+            duration_s=round(call.duration, 3),
+        )
+
+
+def explain(exc: BaseException, item: pytest.Item) -> tuple[str, str | None, bool]:
+    """(message, hint, grader_error) for a failed test."""
+    marker = item.get_closest_marker("graded")
+    hint_fn = marker.kwargs.get("hint") if marker else None
+    custom = None
+    if hint_fn is not None:
+        try:
+            custom = hint_fn(exc)
+        except Exception:  # a broken hint function must not hide the verdict
+            custom = None
+    if isinstance(exc, Mismatch):
+        return str(exc), exc.hint or custom, False
+    if isinstance(exc, StudentError):
+        return str(exc), custom, False
+    if isinstance(exc, AssertionError):
+        return str(exc).split("\nassert ")[0], custom, False
+    return (f"The grader itself failed on this test ({type(exc).__name__}: {exc}). This is not your fault: "
+            "please tell the course staff.", None, True)

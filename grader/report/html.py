@@ -1,0 +1,89 @@
+"""report.html: the same content as report.md in one self-contained file (inline CSS, figures
+embedded as data URIs, no scripts, nothing fetched from elsewhere)."""
+
+from __future__ import annotations
+
+import base64
+from html import escape
+
+from ..results import Figure, GradingResult, TestResult
+
+CSS = """
+body { font: 15px/1.45 system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
+h1 { margin-bottom: .2rem; } .meta { color: #555; }
+.score { font-size: 1.6rem; font-weight: 600; }
+table { border-collapse: collapse; width: 100%; } td, th { padding: .3rem .6rem; border-bottom: 1px solid #ddd; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.full td { color: #1a7f37; } tr.partial td { color: #9a6700; } tr.zero td { color: #cf222e; }
+.test { border-left: 4px solid #cf222e; padding: .2rem .8rem; margin: 1rem 0; background: #fff8f8; }
+.test h3 { margin: .3rem 0; font-size: 1rem; }
+pre { background: #f6f8fa; padding: .6rem; overflow-x: auto; white-space: pre-wrap; }
+.hint { background: #fff8c5; padding: .4rem .6rem; }
+.tag { color: #666; font-size: .85rem; } figure img { max-width: 100%; }
+"""
+
+
+def _row_class(score: float, max_score: float) -> str:
+    return "full" if score == max_score else "zero" if score == 0 else "partial"
+
+
+def _tag(t: TestResult) -> str:
+    return "" if t.visibility == "visible" else f' <span class="tag">({escape(t.visibility.replace("_", " "))})</span>'
+
+
+def _figure(f: Figure) -> str:
+    try:
+        data = base64.b64encode(f.path.read_bytes()).decode()
+    except OSError:
+        return f"<p>{escape(f.title)}: missing ({escape(str(f.path))})</p>"
+    mime = "image/gif" if f.path.suffix.lower() == ".gif" else "image/png"
+    return (f'<figure><img alt="{escape(f.title)}" src="data:{mime};base64,{data}">'
+            f"<figcaption>{escape(f.title)}: {escape(f.caption)}</figcaption></figure>")
+
+
+def render_html(r: GradingResult) -> str:
+    parts = "".join(
+        f'<tr class="{_row_class(s, m)}"><td>{escape(title)}</td><td class="num">{s:g}</td><td class="num">{m:g}</td>'
+        f'<td class="num">{sum(t.passed for t in tests)} / {len(tests)}</td></tr>'
+        for title, s, m, tests in r.by_part()
+    )
+    failed = [t for t in r.tests if not t.passed]
+    failed_html = "".join(
+        f'<div class="test"><h3>{escape(t.number)} {escape(t.title)} (0 / {t.max_score:g}){_tag(t)}</h3>'
+        f"<pre>{escape(t.message or 'Failed.')}</pre>"
+        + (f'<p class="hint"><b>Hint:</b> {escape(t.hint)}</p>' if t.hint else "")
+        + "</div>"
+        for t in failed
+    ) or "<p>None: every test passed.</p>"
+    passed = "".join(
+        f"<li>{escape(t.number)} {escape(t.title)} ({t.score:g} / {t.max_score:g}){_tag(t)}</li>" for t in r.tests if t.passed
+    )
+    figures = "".join(_figure(f) for f in r.figures) or "<p><i>No figure checks in this version of the grader.</i></p>"
+    notes = "".join(f"<li>{escape(n)}</li>" for n in r.notes) or "<li>(nothing to note)</li>"
+    dropped = ""
+    if r.dropped:
+        items = "".join(f"<li><code>{escape(d)}</code></li>" for d in r.dropped)
+        dropped = f"<details><summary>Notebook statements left out ({len(r.dropped)})</summary><ul>{items}</ul></details>"
+    sandbox = "".join(f"<li>{escape(k)}: {escape(v)}</li>" for k, v in r.sandbox.items())
+    sandbox += "".join(f"<li>{escape(e)}</li>" for e in r.events)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Grading report</title><style>{CSS}</style></head>
+<body>
+<h1>Grading report</h1>
+<p class="score">Score: {r.score:g} / {r.max_score:g}</p>
+<p class="meta">Submission <code>{escape(r.submission)}</code> ({escape(r.origin)}) · tests: {escape(r.selection)} ·
+device: {escape(r.device)} · {r.execution_time_s:.1f} s</p>
+<h2>Scores by part</h2>
+<table><tr><th>Part</th><th class="num">Score</th><th class="num">Max</th><th class="num">Passed</th></tr>{parts}</table>
+<h2>Failed tests ({len(failed)})</h2>
+{failed_html}
+<details><summary>Passed tests ({len(r.tests) - len(failed)})</summary><ul>{passed}</ul></details>
+<h2>Figures</h2>
+{figures}
+<h2>Submission</h2>
+<ul>{notes}</ul>
+{dropped}
+<h2>Sandbox</h2>
+<ul>{sandbox}</ul>
+</body></html>
+"""

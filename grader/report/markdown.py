@@ -1,0 +1,55 @@
+"""report.md: scores per part, every failed test with what was expected, what came and a hint."""
+
+from __future__ import annotations
+
+from ..results import GradingResult, TestResult
+
+NO_FIGURES = "_No figure checks in this version of the grader._"
+
+
+def _tag(t: TestResult) -> str:
+    return "" if t.visibility == "visible" else f" _({t.visibility.replace('_', ' ')})_"
+
+
+def _fence(text: str) -> str:
+    fence = "````" if "```" in text else "```"
+    return f"{fence}text\n{text.rstrip()}\n{fence}"
+
+
+def render_markdown(r: GradingResult) -> str:
+    out = [
+        "# Grading report",
+        "",
+        f"**Score: {r.score:g} / {r.max_score:g}** — submission `{r.submission}` ({r.origin}), "
+        f"tests: {r.selection}, device: {r.device}, {r.execution_time_s:.1f} s",
+        "",
+        "## Scores by part",
+        "",
+        "| Part | Score | Max | Passed |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for title, score, max_score, tests in r.by_part():
+        out.append(f"| {title} | {score:g} | {max_score:g} | {sum(t.passed for t in tests)} / {len(tests)} |")
+    failed = [t for t in r.tests if not t.passed]
+    out += ["", f"## Failed tests ({len(failed)})", ""]
+    if not failed:
+        out.append("None: every test passed.")
+    for t in failed:
+        out += [f"### {t.number} {t.title} (0 / {t.max_score:g}){_tag(t)}", "", _fence(t.message or "Failed.")]
+        if t.hint:
+            out += ["", f"**Hint:** {t.hint}"]
+        out.append("")
+    passed = [t for t in r.tests if t.passed]
+    out += ["", f"## Passed tests ({len(passed)})", ""]
+    out += [f"- {t.number} {t.title} ({t.score:g} / {t.max_score:g}){_tag(t)}" for t in passed] or ["None."]
+    out += ["", "## Figures", ""]
+    out += [f"![{f.title}]({f.path})\n\n{f.caption}" for f in r.figures] or [NO_FIGURES]
+    out += ["", "## Submission", ""]
+    out += [f"- {n}" for n in r.notes] or ["- (nothing to note)"]
+    if r.dropped:
+        out += ["", f"Notebook statements left out ({len(r.dropped)}): only definitions are graded.", ""]
+        out += [f"- {d}" for d in r.dropped]
+    out += ["", "## Sandbox", ""]
+    out += [f"- {k}: {v}" for k, v in r.sandbox.items()]
+    out += [f"- {e}" for e in r.events]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,113 @@
+"""The outcome of a grading run, and its Gradescope form (results.json)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class TestResult:
+    id: str
+    number: str
+    title: str
+    part: str
+    max_score: float
+    score: float
+    passed: bool
+    visibility: str
+    message: str = ""  # why it failed: expected / got, or the student's error
+    hint: str | None = None
+    grader_error: bool = False  # the grader itself failed on this test (not the student's fault)
+    duration_s: float = 0.0
+
+    @property
+    def status(self) -> str:
+        return "passed" if self.passed else "failed"
+
+    def output(self) -> str:
+        if self.passed:
+            return "Passed."
+        text = self.message.strip() or "Failed."
+        if self.hint:
+            text += f"\n\nHint: {self.hint}"
+        return text
+
+
+@dataclass
+class Figure:
+    """A figure shown in the report (figure checks arrive later; the report has room for them)."""
+
+    title: str
+    path: Path
+    caption: str = ""
+
+
+@dataclass
+class GradingResult:
+    submission: str  # the path as given
+    origin: str  # "folder", "zip", "notebook"
+    selection: str  # "all", "public" or test names
+    device: str
+    parts: dict[str, str]
+    tests: list[TestResult]
+    notes: list[str] = field(default_factory=list)  # about the submission: where its files came from, rejections
+    dropped: list[str] = field(default_factory=list)  # notebook statements left out
+    sandbox: dict[str, Any] = field(default_factory=dict)
+    events: list[str] = field(default_factory=list)  # workers that timed out or died
+    execution_time_s: float = 0.0
+    figures: list[Figure] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        return sum(t.score for t in self.tests)
+
+    @property
+    def max_score(self) -> float:
+        return sum(t.max_score for t in self.tests)
+
+    def by_part(self) -> list[tuple[str, float, float, list[TestResult]]]:
+        """(part title, score, max, tests) in rubric order, parts without selected tests left out."""
+        rows = []
+        for key, title in self.parts.items():
+            tests = [t for t in self.tests if t.part == key]
+            if tests:
+                rows.append((title, sum(t.score for t in tests), sum(t.max_score for t in tests), tests))
+        return rows
+
+    def summary(self) -> str:
+        lines = [f"Score: {self.score:g} / {self.max_score:g}"]
+        lines += [f"- {note}" for note in self.notes]
+        return "\n".join(lines)
+
+
+def gradescope(result: GradingResult) -> dict[str, Any]:
+    """results.json as Gradescope reads it (https://gradescope-autograders.readthedocs.io)."""
+    return {
+        "score": round(result.score, 4),
+        "execution_time": round(result.execution_time_s, 2),
+        "output": result.summary(),
+        "output_format": "text",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [
+            {
+                "name": t.title,
+                "number": t.number,
+                "score": t.score,
+                "max_score": t.max_score,
+                "status": t.status,
+                "output": t.output(),
+                "output_format": "text",
+                "tags": [result.parts.get(t.part, t.part)],
+                "visibility": t.visibility,
+            }
+            for t in result.tests
+        ],
+    }
+
+
+def write_results_json(result: GradingResult, path: Path) -> None:
+    path.write_text(json.dumps(gradescope(result), indent=2, ensure_ascii=False) + "\n")

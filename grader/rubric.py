@@ -1,0 +1,71 @@
+"""Reading and checking rubric.toml (points, visibility, titles, hints of the catalog)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+RUBRIC_PATH = Path(__file__).resolve().parent / "rubric.toml"
+VISIBILITIES = ("visible", "hidden", "after_published")
+
+
+class RubricError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str  # the test function's name
+    part: str
+    title: str
+    points: float
+    visibility: str
+    hint: str | None
+    number: str  # "3.2": part 3, second test
+
+    @property
+    def public(self) -> bool:
+        return self.visibility == "visible"
+
+
+@dataclass(frozen=True)
+class Rubric:
+    parts: dict[str, str]  # key -> title, in order
+    entries: dict[str, Entry]  # test id -> entry, in order
+
+    @property
+    def max_score(self) -> float:
+        return sum(e.points for e in self.entries.values())
+
+
+def load_rubric(path: Path = RUBRIC_PATH) -> Rubric:
+    with open(path, "rb") as f:
+        data = tomllib.load(f)
+    parts = data.pop("parts", {})
+    if not parts:
+        raise RubricError(f"{path.name}: no [parts] table")
+    counters = dict.fromkeys(parts, 0)
+    entries = {}
+    for test_id, spec in data.items():
+        where = f"{path.name} [{test_id}]"
+        if not test_id.startswith("test_"):
+            raise RubricError(f"{where}: tables are named after test functions (test_...)")
+        unknown = set(spec) - {"part", "title", "points", "visibility", "hint"}
+        if unknown:
+            raise RubricError(f"{where}: unknown keys {sorted(unknown)}")
+        part = spec.get("part")
+        if part not in parts:
+            raise RubricError(f"{where}: part {part!r} is not one of {list(parts)}")
+        points = spec.get("points")
+        if not isinstance(points, (int, float)) or points < 0:
+            raise RubricError(f"{where}: points must be a number >= 0")
+        visibility = spec.get("visibility", "visible")
+        if visibility not in VISIBILITIES:
+            raise RubricError(f"{where}: visibility must be one of {VISIBILITIES}")
+        if not spec.get("title"):
+            raise RubricError(f"{where}: a title is required")
+        counters[part] += 1
+        number = f"{list(parts).index(part) + 1}.{counters[part]}"
+        entries[test_id] = Entry(test_id, part, spec["title"], float(points), visibility, spec.get("hint"), number)
+    return Rubric(dict(parts), entries)

@@ -1,0 +1,108 @@
+"""One grading run, as a straight line (launch.py does the first three steps):
+
+    submission (folder | zip | notebook)  ->  staged package  ->  sandboxed worker
+    ->  catalog tests (pytest: probes in the worker, verdicts here)  ->  results  ->  reports
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from .launch import GraderError, Launch, launch
+from .plugin import GradingPlugin
+from .report import write_reports
+from .results import GradingResult
+from .rubric import RUBRIC_PATH, Rubric, load_rubric
+from .sandbox.backends import Backend
+from .sandbox.limits import Limits
+from .sandbox.student import Student
+
+CATALOG = Path(__file__).resolve().parent / "catalog"
+
+__all__ = ["GraderError", "finish", "grade", "run_catalog"]
+
+
+def run_catalog(student: Student, rubric: Rubric, selection: str) -> GradingPlugin:
+    """Run the catalog's tests with pytest, in this process; the plugin collects the verdicts."""
+    plugin = GradingPlugin(student, rubric, selection)
+    args = [str(CATALOG), "-c", str(CATALOG / "pytest.ini"), "--rootdir", str(CATALOG),
+            "-p", "no:cacheprovider", "-p", "no:terminal"]
+    code = pytest.main(args, plugins=[plugin])
+    if plugin.problems:
+        raise GraderError("the catalog and rubric.toml disagree: " + "; ".join(plugin.problems))
+    start_error = getattr(student.backend, "start_error", None)
+    if start_error is not None:
+        raise GraderError(f"the sandbox could not start: {start_error}")
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED):
+        raise GraderError(f"pytest could not run the catalog (exit status {int(code)})")
+    return plugin
+
+
+def finish(run: Launch, out: str | Path, tests: str = "all", rubric_path: Path = RUBRIC_PATH) -> GradingResult:
+    """Run the catalog against a launched submission; write results.json and the reports."""
+    sub, backend = run.submission, run.backend
+    try:
+        rubric = load_rubric(rubric_path)
+        student = Student(backend, run.limits, refused=sub.rejected)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # the grader's side is small tensors too
+        try:
+            plugin = run_catalog(student, rubric, tests)
+        finally:
+            torch.set_num_threads(threads)
+    finally:
+        backend.close()
+        run.stage.remove()
+    device = backend.device if backend.hello else ("cuda" if torch.cuda.is_available() else "cpu")
+    result = GradingResult(
+        submission=str(sub.path),
+        origin=sub.origin,
+        selection=tests,
+        device=device,
+        parts=rubric.parts,
+        tests=[plugin.results[i] for i in rubric.entries if i in plugin.results],
+        notes=sub.notes + student.notes,
+        dropped=sub.dropped,
+        sandbox=_sandbox_info(backend, run.limits, run.sandbox),
+        events=list(backend.events),
+        execution_time_s=time.monotonic() - run.started,
+    )
+    write_reports(result, Path(out))
+    return result
+
+
+def grade(
+    submission: str | Path,
+    out: str | Path,
+    tests: str = "all",
+    device: str = "auto",
+    limits: Limits | None = None,
+    sandbox: bool = True,
+    isolate_network: bool = True,
+    rubric_path: Path = RUBRIC_PATH,
+) -> GradingResult:
+    """Grade a submission and write results.json, report.md and report.html into `out`.
+    `sandbox=False` runs the student's code in this process: for measurements only."""
+    return finish(launch(submission, device, limits, sandbox, isolate_network), out, tests, rubric_path)
+
+
+def _sandbox_info(backend: Backend, limits: Limits, sandbox: bool) -> dict[str, str]:
+    hello = backend.hello
+    if not sandbox:
+        return {"mode": "in-process (no sandbox: for measurements only)"}
+    if not hello:
+        return {"mode": "no worker was started"}
+    uid = hello.get("uid")
+    user = f"unprivileged user (uid {uid})" if uid else "root (privileges not dropped)" if uid == 0 else f"uid {uid}"
+    return {
+        "mode": "worker subprocess",
+        "user": user,
+        "network": str(hello.get("network", "?")),
+        "memory": str(hello.get("memory", "?")),
+        "time": f"{limits.timeout_s:g} s per request (wall clock), {limits.cpu_request_s:g} s CPU",
+        "output": f"first {limits.output_chars} characters of printed output per request",
+    }

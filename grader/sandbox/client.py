@@ -1,0 +1,253 @@
+"""One worker process, seen from the grader: start it, send a request, wait for the answer
+under a deadline, and kill it when it hangs, dies or grows too large.
+
+The grader never unpickles anything executable: answers are read with weights_only=True.
+The worker is spawned at once but greeted lazily, on the first request: its interpreter and
+torch imports then overlap the grader's own start (torch is imported here only when needed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+from .limits import Limits
+from .stage import PACKAGE, Stage
+
+
+class WorkerGone(Exception):
+    """The worker timed out, died or misbehaved; it has been stopped."""
+
+
+class WorkerTimeout(WorkerGone):
+    pass
+
+
+class WorkerStartError(RuntimeError):
+    """The worker could not start (before any student code ran): the grader's problem."""
+
+
+def _wire() -> Any:
+    from ..worker import wire  # imports torch: deferred so that spawning does not wait for it
+
+    return wire
+
+
+def _env(stage: Stage, limits: Limits, device: str) -> dict[str, str]:
+    """A scrubbed environment: nothing of the grader's (tokens, proxies, paths) leaks in."""
+    home = str(stage.home)
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": home,
+        "TMPDIR": home,
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": home,
+        "OMP_NUM_THREADS": str(limits.worker_threads()),
+    }
+    keep = ["LD_LIBRARY_PATH"] + (["CUDA_VISIBLE_DEVICES"] if device != "cpu" else [])
+    env.update({k: os.environ[k] for k in keep if k in os.environ})
+    return env
+
+
+def describe_exit(code: int | None) -> str:
+    if code is None:
+        return "was stopped"
+    if code < 0:
+        name = signal.Signals(-code).name
+        why = {
+            "SIGKILL": " (killed: memory or CPU limit, or stopped by the grader)",
+            "SIGXCPU": " (CPU time limit exceeded)",
+            "SIGSEGV": " (segmentation fault)",
+            "SIGABRT": " (aborted)",
+        }.get(name, "")
+        return f"was killed by {name}{why}"
+    return f"exited with status {code}"
+
+
+class WorkerProcess:
+    def __init__(
+        self,
+        stage: Stage,
+        limits: Limits,
+        device: str,
+        preimport: list[str],
+        drop_to: tuple[int, int] | None,
+        isolate_network: bool,
+        number: int = 1,
+    ) -> None:
+        self.limits = limits
+        self.device = device
+        self.log_path = stage.root / f"worker-{number}.log"
+        req_r, self._req_w = os.pipe()
+        self._resp_r, resp_w = os.pipe()
+        config = {
+            "fds": [req_r, resp_w],
+            "package": PACKAGE,
+            "source_dir": str(stage.source_dir),
+            "origin": stage.origin,
+            "workdir": str(stage.home),
+            "device": device,
+            "preimport": preimport,
+            "drop_to": list(drop_to) if drop_to else None,
+            "isolate_network": isolate_network,
+            "threads": limits.worker_threads(),
+            "limits": limits.as_dict(),
+        }
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-I", "-B", str(stage.boot), json.dumps(config)],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                pass_fds=(req_r, resp_w),
+                env=_env(stage, limits, device),
+                cwd=stage.home,
+                start_new_session=True,  # its own process group: killed as a whole
+            )
+        os.close(req_r)
+        os.close(resp_w)
+        os.set_blocking(self._req_w, False)
+        self._started = time.monotonic()
+        self._hello: dict[str, Any] | None = None
+
+    @property
+    def hello(self) -> dict[str, Any]:
+        """What the worker reports once confined (user, network, memory, device); waits for it."""
+        if self._hello is None:
+            answer = self._receive(self._started + self.limits.startup_s, "starting")
+            if "hello" not in answer:
+                self.kill()
+                raise WorkerStartError(answer.get("fatal", "the worker did not greet the grader"))
+            self._hello = answer["hello"]
+            self.device = self._hello.get("device", self.device)
+        return self._hello
+
+    # -- requests --------------------------------------------------------------------------
+
+    def request(self, req: dict[str, Any], timeout: float) -> dict[str, Any]:
+        self.hello  # noqa: B018 - a request goes to a worker that has started
+        deadline = time.monotonic() + timeout
+        self._send(req, deadline)
+        return self._receive(deadline, "answering")
+
+    def _send(self, req: dict[str, Any], deadline: float) -> None:
+        wire = _wire()
+        data = wire.encode(req)
+        view = memoryview(wire.HEADER.pack(len(data)) + data)
+        while view:
+            self._wait(self._req_w, deadline, "reading its request", write=True)
+            try:
+                view = view[os.write(self._req_w, view) :]
+            except BrokenPipeError:
+                raise self._gone("reading its request") from None
+
+    def _receive(self, deadline: float, doing: str) -> dict[str, Any]:
+        wire = _wire()
+        (size,) = wire.HEADER.unpack(self._read(wire.HEADER.size, deadline, doing))
+        if size > wire.MAX_MESSAGE:
+            self.kill()
+            raise WorkerGone(f"the worker sent an answer of {size >> 20} MiB, over the limit")
+        answer = wire.decode(self._read(size, deadline, doing))
+        if not isinstance(answer, dict):
+            self.kill()
+            raise WorkerGone("the worker sent something that is not an answer")
+        return answer
+
+    def _read(self, n: int, deadline: float, doing: str) -> bytes:
+        chunks, got = [], 0
+        while got < n:
+            self._wait(self._resp_r, deadline, doing)
+            chunk = os.read(self._resp_r, min(n - got, 1 << 20))
+            if not chunk:
+                raise self._gone(doing)
+            chunks.append(chunk)
+            got += len(chunk)
+        return b"".join(chunks)
+
+    def _wait(self, fd: int, deadline: float, doing: str, write: bool = False) -> None:
+        """Block until fd is ready, checking the deadline (and, with CUDA, the worker's memory)."""
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.kill()
+                if doing == "starting":
+                    raise WorkerStartError(f"the worker did not start within {self.limits.startup_s:g} s")
+                raise WorkerTimeout(f"did not finish within {self._timeout_text(doing)}")
+            ready = select.select([], [fd], [], min(left, 0.25)) if write else select.select([fd], [], [], min(left, 0.25))
+            if ready[0] or ready[1]:
+                return
+            if self.device != "cpu" and self._rss_mb() > self.limits.host_rss_mb:
+                self.kill()
+                raise WorkerGone(f"used more than {self.limits.host_rss_mb} MiB of memory and was stopped")
+
+    def _timeout_text(self, doing: str) -> str:
+        return f"{self.limits.timeout_s:g} s (an infinite loop, or far too slow?); the worker was stopped"
+
+    def _rss_mb(self) -> float:
+        try:
+            with open(f"/proc/{self.proc.pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return 0.0
+
+    def _gone(self, doing: str) -> Exception:
+        try:
+            code = self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = None
+        self.kill()
+        tail = self.log_tail()
+        message = f"the worker process {describe_exit(code)} while {doing}"
+        if tail:
+            message += f"; its last output:\n{tail}"
+        return WorkerStartError(message) if doing == "starting" else WorkerGone(message)
+
+    def log_tail(self, chars: int = 1500) -> str:
+        try:
+            data = self.log_path.read_bytes()[-chars:]
+        except OSError:
+            return ""
+        return data.decode("utf-8", "replace").strip()
+
+    # -- life ------------------------------------------------------------------------------
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        for fd in (self._req_w, self._resp_r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._req_w = self._resp_r = -1
+
+    def close(self) -> None:
+        if self.alive and self._req_w >= 0 and self._hello is not None:
+            try:
+                os.set_blocking(self._req_w, True)
+                _wire().send(self._req_w, {"op": "exit"})
+                self.proc.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        self.kill()

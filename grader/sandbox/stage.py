@@ -1,0 +1,97 @@
+"""The sandbox folder of one grading run: the worker's code, the student's files, a home.
+
+    <root>/lib/grader_worker/   a copy of grader/worker (the worker needs nothing else of the grader)
+    <root>/src/submission/      the student's modules, as a package
+    <root>/home/                the worker's working directory, HOME and TMPDIR
+    <root>/worker-N.log         what reached the worker's real stdout/stderr (C-level output)
+
+Everything but home/ is owned by the grader's user and read-only to the worker; when the
+worker drops to an unprivileged user, home/ is given to that user.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+WORKER_SOURCE = Path(__file__).resolve().parent.parent / "worker"
+WORKER_PACKAGE = "grader_worker"
+PACKAGE = "submission"
+
+
+def unprivileged_ids() -> tuple[int, int]:
+    """(uid, gid) of `nobody`, the user student code runs as when the grader is root."""
+    try:
+        entry = pwd.getpwnam("nobody")
+        return entry.pw_uid, entry.pw_gid
+    except KeyError:
+        return 65534, 65534
+
+
+@dataclass
+class Stage:
+    root: Path
+    origin: str  # "modules" or "notebook"
+
+    @property
+    def lib(self) -> Path:
+        return self.root / "lib"
+
+    @property
+    def source_dir(self) -> Path:
+        return self.root / "src" / PACKAGE
+
+    @property
+    def home(self) -> Path:
+        return self.root / "home"
+
+    @property
+    def boot(self) -> Path:
+        return self.lib / WORKER_PACKAGE / "boot.py"
+
+    @classmethod
+    def create(cls, files: dict[str, bytes], origin: str, owner: tuple[int, int] | None) -> Stage:
+        """Write `files` (relative path -> source) as the `submission` package. `owner`: the
+        (uid, gid) that gets home/, or None to keep the grader's user."""
+        stage = cls(Path(tempfile.mkdtemp(prefix="grader-", dir=_traversable_tmp())), origin)
+        shutil.copytree(WORKER_SOURCE, stage.lib / WORKER_PACKAGE, ignore=shutil.ignore_patterns("__pycache__"))
+        for rel, content in files.items():
+            path = stage.source_dir / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+        init = stage.source_dir / "__init__.py"
+        if not init.exists():
+            init.parent.mkdir(parents=True, exist_ok=True)
+            init.write_bytes(b"")
+        stage.home.mkdir()
+        _readable_by_all(stage.root)
+        if owner is not None:
+            os.chown(stage.home, *owner)
+        os.chmod(stage.home, 0o700)
+        return stage
+
+    def remove(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _traversable_tmp() -> str:
+    """The temporary folder, unless one of its parents is closed to other users (a TMPDIR
+    under a private home): then /tmp, which the unprivileged worker can reach."""
+    tmp = Path(tempfile.gettempdir()).resolve()
+    if all(os.stat(p).st_mode & 0o001 for p in [tmp, *tmp.parents]):
+        return str(tmp)
+    return "/tmp"
+
+
+def _readable_by_all(root: Path) -> None:
+    """Folders 755, files 644: the unprivileged worker reads them but cannot change them."""
+    os.chmod(root, 0o755)
+    for dirpath, dirnames, filenames in os.walk(root):
+        for d in dirnames:
+            os.chmod(os.path.join(dirpath, d), 0o755)
+        for f in filenames:
+            os.chmod(os.path.join(dirpath, f), 0o644)

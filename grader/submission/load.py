@@ -1,0 +1,122 @@
+"""From a path to the files of the `submission` package.
+
+- a folder: its Python files (the folder holding the contract modules may be nested);
+- a .zip: unpacked safely (archive.py), then as a folder;
+- a .ipynb, or a folder / zip holding exactly one notebook and no modules: definitions only
+  (notebook.py).
+A submission that cannot be graded is not an error of the grader: it is `rejected`, and every
+test then fails with that message.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .archive import Rejected, extract_zip
+from .imports import imported_modules
+from .notebook import notebook_files, read_notebook
+
+CONTRACT_MODULES = ("unet", "schedules", "diffusion", "flow")
+MAX_TOTAL = 50 << 20
+SKIP_DIRS = {"__pycache__", "__MACOSX", ".ipynb_checkpoints", ".git", "node_modules"}
+
+
+@dataclass
+class Submission:
+    path: Path
+    origin: str  # "folder", "zip" or "notebook"
+    files: dict[str, bytes] = field(default_factory=dict)  # package-relative path -> content
+    imports: list[str] = field(default_factory=list)  # installed modules to import before the drop
+    notes: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)  # notebook statements left out
+    rejected: str | None = None
+    layout: str = "modules"  # "modules" or "notebook" (a zip or folder may hold a notebook)
+
+
+def _walk(root: Path) -> list[Path]:
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
+        out += [Path(dirpath) / f for f in sorted(filenames) if not f.startswith(".")]
+    return out
+
+
+def _module_root(files: list[Path], root: Path) -> Path | None:
+    """The shallowest folder holding the most contract modules."""
+    counts: dict[Path, int] = {}
+    for f in files:
+        if f.suffix == ".py" and f.stem in CONTRACT_MODULES:
+            counts[f.parent] = counts.get(f.parent, 0) + 1
+    if not counts:
+        return None
+    return min(counts, key=lambda d: (-counts[d], len(d.relative_to(root).parts)))
+
+
+def _from_notebook(path: Path, sub: Submission) -> Submission:
+    code = read_notebook(path)
+    sub.layout = "notebook"
+    sub.files = notebook_files(code, path.name, CONTRACT_MODULES)
+    sub.dropped = code.dropped
+    sub.imports = imported_modules([src for _, src in code.cells], {"submission", "_notebook"})
+    sub.notes.append(f"notebook {path.name}: kept the definitions of {len(code.cells)} code cells, "
+                     f"left out {len(code.dropped)} statements (listed in the report)")
+    return sub
+
+
+def _from_folder(root: Path, sub: Submission) -> Submission:
+    files = _walk(root)
+    modules = _module_root(files, root)
+    if modules is None:
+        notebooks = [f for f in files if f.suffix == ".ipynb"]
+        if len(notebooks) == 1:
+            return _from_notebook(notebooks[0], sub)
+        if notebooks:
+            names = ", ".join(str(n.relative_to(root)) for n in notebooks)
+            raise Rejected(f"found several notebooks ({names}) and no modules: hand in one notebook")
+        raise Rejected(f"found none of {', '.join(m + '.py' for m in CONTRACT_MODULES)} and no notebook")
+    total = 0
+    for f in files:
+        if f.suffix != ".py" or modules not in f.parents:
+            continue
+        if f.is_symlink():
+            sub.notes.append(f"{f.relative_to(root)} is a symbolic link: skipped")
+            continue
+        total += f.stat().st_size
+        if total > MAX_TOTAL:
+            raise Rejected(f"the Python files add up to more than {MAX_TOTAL >> 20} MB")
+        sub.files[str(f.relative_to(modules))] = f.read_bytes()
+    where = "." if modules == root else str(modules.relative_to(root))
+    sub.notes.append(f"graded the {len(sub.files)} Python files in {where}")
+    missing = [m + ".py" for m in CONTRACT_MODULES if f"{m}.py" not in sub.files]
+    if missing:
+        sub.notes.append(f"missing modules: {', '.join(missing)}")
+    local = {Path(rel).parts[0].removesuffix(".py") for rel in sub.files} | {"submission"}
+    sub.imports = imported_modules([b.decode("utf-8", "replace") for b in sub.files.values()], local)
+    return sub
+
+
+def load_submission(path: Path) -> Submission:
+    """Read a submission. Raises FileNotFoundError only when the path does not exist."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such submission: {path}")
+    origin = "folder" if path.is_dir() else {".zip": "zip", ".ipynb": "notebook"}.get(path.suffix.lower(), "file")
+    sub = Submission(path, origin)
+    try:
+        if origin == "folder":
+            return _from_folder(path, sub)
+        if origin == "notebook":
+            return _from_notebook(path, sub)
+        if origin == "zip":
+            with tempfile.TemporaryDirectory(prefix="grader-zip-") as tmp:
+                extract_zip(path, Path(tmp))
+                return _from_folder(Path(tmp), sub)
+        raise Rejected(f"{path.name}: hand in a folder, a .zip of it, or a .ipynb notebook")
+    except Rejected as exc:
+        sub.files = {}
+        sub.rejected = str(exc)
+        sub.notes.append(f"not graded: {exc}")
+        return sub

@@ -1,0 +1,96 @@
+"""Entry point of a sandbox worker:  python -I -B <stage>/lib/<pkg>/boot.py '<json config>'
+
+Runs as the grader's user, confines itself, imports trusted code (torch, this package, the
+installed modules the submission imports), drops to an unprivileged user when it is root,
+and only then adds the submission to sys.path and serves requests. The config says which
+file descriptors carry requests and answers; fd 1 and 2 go to a size-limited log file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+
+
+def _preimport(names: list[str], forbidden: set[str]) -> list[str]:
+    """Import installed modules while their files are still readable (an interpreter under a
+    private home is not readable by the unprivileged user). Returns those that failed."""
+    failed = []
+    for name in names:
+        if name.split(".")[0] in forbidden:
+            continue
+        try:
+            importlib.import_module(name)
+        except BaseException:  # noqa: B036 - a module that fails here fails for the student too
+            failed.append(name)
+    return failed
+
+
+def main() -> None:
+    cfg = json.loads(sys.argv[1])
+    here = os.path.dirname(os.path.abspath(__file__))
+    pkg = os.path.basename(here)
+    sys.path.insert(0, os.path.dirname(here))
+    confine = importlib.import_module(f"{pkg}.confine")
+    limits = cfg["limits"]
+
+    confine.set_basic_limits(limits["fsize_mb"], limits["nofile"])
+    report: dict = {"network": confine.isolate_network() if cfg["isolate_network"] else "not isolated (disabled)"}
+
+    import torch  # trusted imports, before the drop
+
+    wire = importlib.import_module(f"{pkg}.wire")
+    serve = importlib.import_module(f"{pkg}.serve")
+    report["preimport_failed"] = _preimport(cfg["preimport"], forbidden={cfg["package"], pkg})
+    torch.set_num_threads(max(1, int(cfg.get("threads", 1))))
+
+    device = cfg["device"]
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        wire.send(cfg["fds"][1], {"fatal": f"--device {device} was asked for but no CUDA device is available"})
+        return
+    report["device"] = device
+    if device.startswith("cuda"):
+        torch.zeros(1, device=device)  # create the context before the drop
+        torch.cuda.set_per_process_memory_fraction(limits["gpu_fraction"])
+        report["memory"] = f"GPU: {limits['gpu_fraction']:.0%} of the device; host: watched by the grader"
+    else:
+        limit = confine.limit_address_space(limits["memory_mb"])
+        report["memory"] = f"address space {limit >> 20} MiB ({limits['memory_mb']} MiB above the interpreter)"
+    confine.start_cpu_limit(limits["cpu_total_s"])
+
+    if os.geteuid() == 0 and cfg.get("drop_to"):
+        uid, gid = cfg["drop_to"]
+        confine.limit_processes(limits["nproc"])
+        confine.drop_privileges(uid, gid)
+    confine.set_parent_death_signal()  # after the drop: changing credentials clears it
+    report["uid"] = os.getuid()
+    os.chdir(cfg["workdir"])
+    sys.path.append(cfg["source_dir"])  # the student's absolute imports of their own modules
+    sys.path.append(os.path.dirname(cfg["source_dir"]))
+
+    server = serve.Server(cfg["package"], device, cfg["source_dir"], cfg["origin"], limits["output_chars"])
+    req_fd, resp_fd = cfg["fds"]
+    wire.send(resp_fd, {"hello": report})
+    while True:
+        try:
+            req = wire.recv(req_fd)
+        except EOFError:
+            return
+        if req.get("op") == "exit":
+            return
+        confine.set_cpu_budget(limits["cpu_request_s"], limits["cpu_total_s"])
+        answer = server.handle(req)
+        try:
+            wire.send(resp_fd, answer)
+        except Exception as exc:  # an answer torch.save cannot write: say so instead
+            wire.send(resp_fd, {"ok": False, "error": {"kind": "result", "type": type(exc).__name__,
+                                                       "message": f"the result could not be sent back: {exc}",
+                                                       "traceback": ""}, "calls": [], "output": ""})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""Answers the grader's requests: import a student module, call a function, build a module.
+
+Requests and answers are plain data (see wire.py). Arguments may contain mock specs, which
+become recording MockUNets here; their records go back with the answer.
+
+    {"op": "import", "module": "diffusion"}
+    {"op": "names", "module": "diffusion", "names": [...]}          -> the missing names
+    {"op": "call", "target": "diffusion.q_sample", "args": [...], "kwargs": {...},
+     "method": None | "sample", "margs": [...], "mkwargs": {...}, "repeat": 1, "seed": 0}
+    {"op": "module", "target": "unet.Conv", "args": [...], "kwargs": {...}, "train": True,
+     "forward": [{"args": [...], "kwargs": {...}}, ...], "seed": 0}
+"""
+
+from __future__ import annotations
+
+import importlib
+import random
+import sys
+from typing import Any
+
+import torch
+from torch import nn
+
+from .capture import Capture
+from .failures import StudentFailure, describe
+from .mocks import MockUNet, make_mock
+from .wire import MOCK, first_device, to_wire
+
+LAYER_KINDS = (
+    (nn.ConvTranspose2d, "ConvTranspose2d"),
+    (nn.Conv2d, "Conv2d"),
+    (nn.BatchNorm2d, "BatchNorm2d"),
+    (nn.GELU, "GELU"),
+    (nn.AvgPool2d, "AvgPool2d"),
+    (nn.Linear, "Linear"),
+)
+
+
+def layer_kind(module: nn.Module) -> str:
+    for cls, name in LAYER_KINDS:
+        if isinstance(module, cls):
+            return name
+    return type(module).__name__
+
+
+class Server:
+    def __init__(self, package: str, device: str, source_root: str, origin: str, output_limit: int = 4000) -> None:
+        self.package = package
+        self.device = torch.device(device)
+        self.roots = (source_root, "<notebook")
+        self.origin = origin  # "modules" or "notebook": only changes the wording of messages
+        self.capture = Capture(output_limit)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _label(self, module: str) -> str:
+        return "the notebook" if self.origin == "notebook" else f"{module}.py"
+
+    def _import(self, module: str) -> Any:
+        try:
+            return importlib.import_module(f"{self.package}.{module}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"{self.package}.{module}":
+                raise StudentFailure("import", f"the submission has no {module}.py") from None
+            raise StudentFailure("import", self._import_message(module, exc), **self._details(exc)) from None
+        except BaseException as exc:  # SyntaxError, sys.exit(), anything raised at import time
+            raise StudentFailure("import", self._import_message(module, exc), **self._details(exc)) from None
+
+    def _import_message(self, module: str, exc: BaseException) -> str:
+        info = describe(exc, self.roots)
+        return f"importing {self._label(module)} failed: {info['type']}: {info['message']}"
+
+    def _details(self, exc: BaseException) -> dict[str, Any]:
+        info = describe(exc, self.roots)
+        return {"type": info["type"], "traceback": info["traceback"]}
+
+    def _resolve(self, target: str) -> Any:
+        module, _, path = target.partition(".")
+        obj = self._import(module)
+        for part in path.split("."):
+            if not hasattr(obj, part):
+                raise StudentFailure("missing", f"{self._label(module)} does not define `{path}`", name=path)
+            obj = getattr(obj, part)
+        return obj
+
+    def _inputs(self, value: Any, mocks: list[MockUNet]) -> Any:
+        """Request data -> call arguments: tensors to the device, mock specs to mock UNets."""
+        if isinstance(value, torch.Tensor):
+            return value.to(self.device)
+        if isinstance(value, dict):
+            if MOCK in value:
+                mock = make_mock(value[MOCK], self.device)
+                mocks.append(mock)
+                return mock
+            return {k: self._inputs(v, mocks) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            items = [self._inputs(v, mocks) for v in value]
+            return tuple(items) if isinstance(value, tuple) else items
+        return value
+
+    # -- ops -------------------------------------------------------------------------------
+
+    def _op_import(self, req: dict[str, Any], mocks: list[MockUNet]) -> Any:
+        self._import(req["module"])
+        notebook = sys.modules.get(f"{self.package}._notebook")
+        return {"notes": list(getattr(notebook, "_CELL_ERRORS", []))}
+
+    def _op_names(self, req: dict[str, Any], mocks: list[MockUNet]) -> Any:
+        module = self._import(req["module"])
+        return [name for name in req["names"] if not hasattr(module, name)]
+
+    def _op_call(self, req: dict[str, Any], mocks: list[MockUNet]) -> Any:
+        fn = self._resolve(req["target"])
+        args, kwargs = self._inputs(req.get("args", []), mocks), self._inputs(req.get("kwargs", {}), mocks)
+        if req.get("method"):
+            obj = fn(*args, **kwargs)
+            fn = getattr(obj, req["method"], None)
+            if fn is None:
+                raise StudentFailure("missing", f"{req['target']} has no method `{req['method']}`")
+            args, kwargs = self._inputs(req.get("margs", []), mocks), self._inputs(req.get("mkwargs", {}), mocks)
+        values = [fn(*args, **kwargs) for _ in range(req.get("repeat", 1))]
+        return values[0] if req.get("repeat", 1) == 1 else values
+
+    def _op_module(self, req: dict[str, Any], mocks: list[MockUNet]) -> Any:
+        cls = self._resolve(req["target"])
+        module = cls(*self._inputs(req.get("args", []), mocks), **self._inputs(req.get("kwargs", {}), mocks))
+        if not isinstance(module, nn.Module):
+            raise StudentFailure("type", f"{req['target']}(...) is a {type(module).__name__}, not an nn.Module")
+        module.to(self.device).train(req.get("train", True))
+        info: dict[str, Any] = {
+            "n_params": sum(p.numel() for p in module.parameters()),
+            "leaves": [(name, layer_kind(m)) for name, m in module.named_modules() if not list(m.children())],
+            "children": [(name, sum(p.numel() for p in m.parameters())) for name, m in module.named_children()],
+            "outputs": [],
+        }
+        for i, spec in enumerate(req.get("forward", [])):
+            args, kwargs = self._inputs(spec.get("args", []), mocks), self._inputs(spec.get("kwargs", {}), mocks)
+            try:
+                with torch.no_grad():
+                    info["outputs"].append(module(*args, **kwargs))
+            except BaseException as exc:
+                shapes = ", ".join(str(tuple(a.shape)) for a in args if isinstance(a, torch.Tensor))
+                failure = describe(exc, self.roots, during=f"forward #{i + 1} with inputs of shapes {shapes}")
+                raise StudentFailure(**{"kind": "exception", **failure}) from None
+        return info
+
+    OPS = {"import": _op_import, "names": _op_names, "call": _op_call, "module": _op_module}
+
+    # -- entry point -----------------------------------------------------------------------
+
+    def handle(self, req: dict[str, Any]) -> dict[str, Any]:
+        saved = sys.stdout, sys.stderr
+        self.capture.reset()
+        sys.stdout = sys.stderr = self.capture  # reinstalled each time: the student may replace them
+        try:
+            return self._handle(req)
+        finally:
+            sys.stdout, sys.stderr = saved
+
+    def _handle(self, req: dict[str, Any]) -> dict[str, Any]:
+        seed = int(req.get("seed", 0))
+        torch.manual_seed(seed)
+        random.seed(seed)
+        if "numpy" in sys.modules:
+            sys.modules["numpy"].random.seed(seed)
+        mocks: list[MockUNet] = []
+        op = self.OPS.get(req.get("op", ""))
+        try:
+            if op is None:
+                raise StudentFailure("protocol", f"unknown request {req.get('op')!r}")
+            value = op(self, req, mocks)
+            answer = {"ok": True, "value": to_wire(value), "device": first_device(value)}
+        except StudentFailure as exc:
+            answer = {"ok": False, "error": exc.info}
+        except BaseException as exc:  # noqa: B036 - sys.exit() and friends are the student's failures too
+            answer = {"ok": False, "error": describe(exc, self.roots)}
+        try:
+            answer["calls"] = [to_wire(m.records) for m in mocks]
+        except BaseException:  # noqa: B036
+            answer["calls"] = []
+        answer["output"] = self.capture.text()
+        return answer
