@@ -10,6 +10,7 @@ PROFILE ?= quick
 DEVICE ?= auto
 SUBMISSION ?= solution
 TESTS ?= all
+TIMEOUT ?= 60
 # OUT's default depends on the target: build/deliverables or build/grade.
 
 .PHONY: setup test lint skeleton check-skeleton notebooks deliverables manifest grade bench clean
@@ -50,7 +51,7 @@ deliverables: setup manifest
 	$(PY) -m solution.deliverables --profile $(PROFILE) --out $(or $(OUT),build/deliverables) --device $(DEVICE)
 
 grade: setup
-	$(PY) -m grader $(SUBMISSION) --out $(or $(OUT),build/grade) --tests $(TESTS) --device $(DEVICE)
+	$(PY) -m grader $(SUBMISSION) --out $(or $(OUT),build/grade) --tests $(TESTS) --device $(DEVICE) --timeout $(TIMEOUT)
 
 bench: setup
 	$(PY) tools/bench.py

@@ -7,13 +7,15 @@ the catalog and the rubric agree, runs only the selected tests, and records each
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from .checks.expect import Mismatch
 from .results import TestResult
 from .rubric import Rubric
+from .sandbox.client import WorkerStartError
 from .sandbox.student import Student, StudentError
 
 GRADER_KEY = pytest.StashKey["GradingPlugin"]()
@@ -82,6 +84,8 @@ class GradingPlugin:
     def _record(self, item: pytest.Item, call: pytest.CallInfo, passed: bool) -> None:
         entry = self.rubric.entries[item.originalname]
         exc = call.excinfo.value if call.excinfo is not None else None
+        if isinstance(exc, WorkerStartError):  # no test can run: stop here, the grader reports the error
+            item.session.shouldstop = f"the sandbox could not start: {exc}"
         message, hint, grader_error = "", None, False
         if exc is not None:
             message, hint, grader_error = explain(exc, item)

@@ -19,7 +19,8 @@ from .results import GradingResult
 from .rubric import RUBRIC_PATH, Rubric, load_rubric
 from .sandbox.backends import Backend
 from .sandbox.limits import Limits
-from .sandbox.student import Student
+from .sandbox.student import Student, StudentError
+from .submission import CONTRACT_NAMES
 
 CATALOG = Path(__file__).resolve().parent / "catalog"
 
@@ -52,6 +53,7 @@ def finish(run: Launch, out: str | Path, tests: str = "all", rubric_path: Path =
         torch.set_num_threads(1)  # the grader's side is small tensors too
         try:
             plugin = run_catalog(student, rubric, tests)
+            inventory = _missing_names(student) if not sub.rejected else []
         finally:
             torch.set_num_threads(threads)
     finally:
@@ -65,7 +67,7 @@ def finish(run: Launch, out: str | Path, tests: str = "all", rubric_path: Path =
         device=device,
         parts=rubric.parts,
         tests=[plugin.results[i] for i in rubric.entries if i in plugin.results],
-        notes=sub.notes + student.notes,
+        notes=sub.notes + inventory + student.notes,
         dropped=sub.dropped,
         sandbox=_sandbox_info(backend, run.limits, run.sandbox),
         events=list(backend.events),
@@ -90,17 +92,29 @@ def grade(
     return finish(launch(submission, device, limits, sandbox, isolate_network), out, tests, rubric_path)
 
 
+def _missing_names(student: Student) -> list[str]:
+    """One note per contract module that lacks some of the contract's names (or fails to import)."""
+    notes = []
+    for module, names in CONTRACT_NAMES.items():
+        try:
+            missing = student.missing(module, names)
+        except StudentError as exc:
+            notes.append(f"{module}: {str(exc).splitlines()[0]}")
+            continue
+        if missing:
+            notes.append(f"{module}: missing {', '.join(missing)}")
+    return notes
+
+
 def _sandbox_info(backend: Backend, limits: Limits, sandbox: bool) -> dict[str, str]:
     hello = backend.hello
     if not sandbox:
         return {"mode": "in-process (no sandbox: for measurements only)"}
     if not hello:
         return {"mode": "no worker was started"}
-    uid = hello.get("uid")
-    user = f"unprivileged user (uid {uid})" if uid else "root (privileges not dropped)" if uid == 0 else f"uid {uid}"
     return {
         "mode": "worker subprocess",
-        "user": user,
+        "user": str(hello.get("user", "?")),
         "network": str(hello.get("network", "?")),
         "memory": str(hello.get("memory", "?")),
         "time": f"{limits.timeout_s:g} s per request (wall clock), {limits.cpu_request_s:g} s CPU",

@@ -110,20 +110,20 @@ def show(*fig_ids: str) -> None:
 PARTS = [
     (
         "## Part 1: single-step denoising",
-        'runner.part1()\nshow("noising", "denoiser_loss", "denoiser_epoch1", '
+        'runner.run(["part1"])\nshow("noising", "denoiser_loss", "denoiser_epoch1", '
         '"denoiser_epoch5", "denoiser_ood", "purenoise_loss", "purenoise_epoch1", "purenoise_epoch5")',
         "**Question (1.2.3).** What do the outputs of the pure-noise denoiser look like, how do they relate to the "
         "training digits, and why? *Your answer here.*",
     ),
     (
         "## Part 2: DDPM",
-        'runner.ddpm()\nshow("schedules", "ddpm_time_loss", "ddpm_time_epoch5", '
+        'runner.run(["ddpm"])\nshow("schedules", "ddpm_time_loss", "ddpm_time_epoch5", '
         '"ddpm_time_epoch20", "ddpm_class_loss", "ddpm_class_epoch5", "ddpm_class_epoch20")',
         None,
     ),
     (
         "## Flow matching",
-        'runner.fm()\nshow("fm_time_loss", "fm_time_epoch1", "fm_time_epoch5", '
+        'runner.run(["fm"])\nshow("fm_time_loss", "fm_time_epoch1", "fm_time_epoch5", '
         '"fm_time_epoch10", "fm_class_loss", "fm_class_epoch1", "fm_class_epoch5", "fm_class_epoch10", '
         '"fm_class_nosched_loss", "fm_class_nosched_epoch10")',
         "**Question (no scheduler).** What did you change to keep the quality without the learning-rate scheduler, "

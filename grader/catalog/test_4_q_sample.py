@@ -49,7 +49,7 @@ def test_q_sample_dtype_device(student: Student) -> None:
     x0, noise, t = inputs.images(3).double(), inputs.noise(3).double(), inputs.steps([5, 100, 250])
     out = student.fn("diffusion.q_sample")(x0, t, SCHED, noise=noise)
     got = expect_tensor(out.value, "q_sample on float64 inputs", x0.shape)
-    expect_true(got.dtype == torch.float64, "q_sample on float64 inputs", f"  returned {got.dtype}, expected torch.float64")
+    expect_true(got.dtype == torch.float64, "q_sample on float64 inputs", f"  returned {got.dtype}, not torch.float64")
     device = student.device
     expect_true(out.device is not None and out.device.split(":")[0] == device.split(":")[0],
                 f"q_sample on inputs on {device}", f"  the result is on {out.device}")

@@ -61,7 +61,8 @@ def test_p_sample_cfg(student: Student) -> None:
     out = student.fn("diffusion.p_sample")(mock(), x_t, t, SCHED, z=z, c=c, guidance_scale=scale)
     eps_c, eps_u = ref.mock_eps(x_t, t / T, c), ref.mock_eps(x_t, t / T, torch.zeros_like(c))
     expected = ref.posterior_mean(x_t, t, SCHED, ref.cfg(eps_c, eps_u, scale))
-    mistakes = {label: ref.posterior_mean(x_t, t, SCHED, eps) for label, eps in wrong.guidance(eps_c, eps_u, scale).items()}
+    guided = wrong.guidance(eps_c, eps_u, scale)
+    mistakes = {label: ref.posterior_mean(x_t, t, SCHED, eps) for label, eps in guided.items()}
     expect_close(out.value, expected, "p_sample(mock_unet, x_t, t, sched, z=0, c, guidance_scale=5)", mistakes)
 
 

@@ -35,5 +35,6 @@ def dropout_rate(records: list[Record], c: torch.Tensor, what: str) -> float:
     kept = (seen - full).abs().sum(1) < 1e-6
     expect_true(bool((zero | kept).all()), what,
                 "  some rows of c are neither the one-hot class nor all zeros",
-                "drop whole rows of c (multiply each row by 0 or 1); F.dropout zeroes single entries and rescales the rest")
+                "drop whole rows of c (multiply each row by 0 or 1); F.dropout zeroes single entries and rescales "
+                "the others")
     return zero.double().mean().item()

@@ -8,6 +8,7 @@ from typing import Any
 import torch
 
 RTOL, ATOL = 1e-4, 1e-5
+MATCHES = "your answer matches a known mistake: "
 
 
 class Mismatch(AssertionError):
@@ -31,13 +32,14 @@ def describe(value: Any, items: int = 4) -> str:
 def matching_mistake(got: torch.Tensor, wrong: dict[str, torch.Tensor] | None, rtol: float, atol: float) -> str | None:
     for label, candidate in (wrong or {}).items():
         candidate = torch.as_tensor(candidate)
-        if candidate.shape == got.shape and torch.allclose(got.to(torch.float64), candidate.to(torch.float64), rtol, atol):
+        same_shape = candidate.shape == got.shape
+        if same_shape and torch.allclose(got.to(torch.float64), candidate.to(torch.float64), rtol, atol):
             return label
     return None
 
 
 def _hint(label: str | None) -> str | None:
-    return f"your answer matches a known mistake: {label}" if label else None
+    return MATCHES + label if label else None
 
 
 def expect_tensor(got: Any, what: str, shape: tuple[int, ...] | None = None, wrong: dict | None = None) -> torch.Tensor:
@@ -69,14 +71,17 @@ def expect_close(
         return
     diff = (g - e).abs()
     worst = tuple(int(i) for i in torch.unravel_index(diff.argmax(), diff.shape)) if diff.dim() else ()
+    shown = expected.to(got.dtype) if got.is_floating_point() else expected  # the grader computes in float64
     detail = (
-        f"  expected: {describe(expected)}\n  got:      {describe(got)}\n"
+        f"  expected: {describe(shown)}\n  got:      {describe(got)}\n"
         f"  largest difference {diff.max().item():.4g}" + (f" at index {worst}" if worst else "")
     )
     raise Mismatch(what, detail, _hint(matching_mistake(got, wrong, rtol, atol)))
 
 
-def expect_scalar(got: Any, expected: float | torch.Tensor, what: str, wrong: dict | None = None, rtol: float = RTOL) -> None:
+def expect_scalar(
+    got: Any, expected: float | torch.Tensor, what: str, wrong: dict | None = None, rtol: float = RTOL
+) -> None:
     """A scalar (a 0-d or 1-element tensor, or a number) close to expected."""
     if isinstance(got, (int, float)):
         got = torch.tensor(float(got))

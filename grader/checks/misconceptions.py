@@ -31,7 +31,8 @@ def linear_betas(beta_start: float, beta_end: float, num_ts: int) -> Wrong:
         "num_ts - 1 values": torch.linspace(beta_start, beta_end, num_ts - 1, dtype=F64),
         "beta_end left out (arange-like spacing (end - start) / T); use torch.linspace, which includes both ends":
             beta_start + torch.arange(num_ts, dtype=F64) * (beta_end - beta_start) / num_ts,
-        "reversed: beta_end first; t = 0 is the least noisy step": torch.linspace(beta_end, beta_start, num_ts, dtype=F64),
+        "reversed: beta_end first; t = 0 is the least noisy step":
+            torch.linspace(beta_end, beta_start, num_ts, dtype=F64),
     }
 
 
@@ -69,12 +70,12 @@ def cosine_betas(num_ts: int, s: float = 0.008, max_beta: float = 0.999) -> Wron
 
 def sigmoid_betas(beta_start: float, beta_end: float, num_ts: int, s_limit: float = 6.0) -> Wrong:
     t = torch.arange(num_ts, dtype=F64)
-    span = beta_end - beta_start
+    span, s = beta_end - beta_start, s_limit
     return {
-        "t runs 1 .. T instead of 0 .. T-1": beta_start + torch.sigmoid(-s_limit + 2 * (t + 1) * s_limit / num_ts) * span,
-        "divides by T - 1 instead of T": beta_start + torch.sigmoid(-s_limit + 2 * t * s_limit / (num_ts - 1)) * span,
-        "sigmoid not scaled by (beta_end - beta_start)": beta_start + torch.sigmoid(-s_limit + 2 * t * s_limit / num_ts),
-        "sigmoid of (2 t s / T) without the -s shift": beta_start + torch.sigmoid(2 * t * s_limit / num_ts) * span,
+        "t runs 1 .. T instead of 0 .. T-1": beta_start + torch.sigmoid(-s + 2 * (t + 1) * s / num_ts) * span,
+        "divides by T - 1 instead of T": beta_start + torch.sigmoid(-s + 2 * t * s / (num_ts - 1)) * span,
+        "sigmoid not scaled by (beta_end - beta_start)": beta_start + torch.sigmoid(-s + 2 * t * s / num_ts),
+        "sigmoid of (2 t s / T) without the -s shift": beta_start + torch.sigmoid(2 * t * s / num_ts) * span,
     }
 
 
@@ -96,19 +97,20 @@ def add_noise(x: torch.Tensor, sigma: float, noise: torch.Tensor) -> Wrong:
 
 def q_sample(x0: torch.Tensor, t: torch.Tensor, sched: dict, noise: torch.Tensor) -> Wrong:
     x0, noise = x0.to(F64), noise.to(F64)
-    ab, a, b = at(sched["alpha_bars"], t, x0), at(sched["alphas"], t, x0), at(sched["betas"], t, x0)
+    ab, a = at(sched["alpha_bars"], t, x0), at(sched["alphas"], t, x0)
     num_ts = len(sched["betas"])
     shifted = {by: at(sched["alpha_bars"], _shift(t, by, num_ts), x0) for by in (-1, 1)}
     first = at(sched["alpha_bars"], t[:1].expand(len(t)), x0)
     return {
-        "alpha_t used where the formula has alpha_bar_t (alphas instead of alpha_bars)": a.sqrt() * x0 + (1 - a).sqrt() * noise,
+        "alpha_t used where the formula has alpha_bar_t (alphas instead of alpha_bars): that is one noising step, "
+        "not the closed form over t steps": a.sqrt() * x0 + (1 - a).sqrt() * noise,
         "missing square roots: alpha_bar_t x0 + (1 - alpha_bar_t) noise": ab * x0 + (1 - ab) * noise,
         "missing square root on the noise coefficient: (1 - alpha_bar_t) noise": ab.sqrt() * x0 + (1 - ab) * noise,
         "missing square root on the x0 coefficient": ab * x0 + (1 - ab).sqrt() * noise,
         "t off by one: alpha_bar_{t-1}": shifted[-1].sqrt() * x0 + (1 - shifted[-1]).sqrt() * noise,
         "t off by one: alpha_bar_{t+1}": shifted[1].sqrt() * x0 + (1 - shifted[1]).sqrt() * noise,
-        "coefficients swapped: sqrt(1 - alpha_bar_t) x0 + sqrt(alpha_bar_t) noise": (1 - ab).sqrt() * x0 + ab.sqrt() * noise,
-        "one noising step (beta_t) instead of the closed form over t steps": (1 - b).sqrt() * x0 + b.sqrt() * noise,
+        "coefficients swapped: sqrt(1 - alpha_bar_t) x0 + sqrt(alpha_bar_t) noise":
+            (1 - ab).sqrt() * x0 + ab.sqrt() * noise,
         "every sample uses the first sample's t: index the schedule per sample":
             first.sqrt() * x0 + (1 - first).sqrt() * noise,
     }
@@ -127,7 +129,8 @@ def p_losses(
     a = at(sched["alphas"], t, x0)
     x_t_alpha = a.sqrt() * x0.to(F64) + (1 - a).sqrt() * noise
     return {
-        "the UNet got the integer t instead of t / T (normalise the time)": loss(ref.mock_eps(x_t, t.to(F64), c), noise),
+        "the UNet got the integer t instead of t / T (normalise the time)":
+            loss(ref.mock_eps(x_t, t.to(F64), c), noise),
         "the UNet got t / (T - 1) instead of t / T": loss(ref.mock_eps(x_t, t / (num_ts - 1), c), noise),
         "the UNet got (t + 1) / T instead of t / T": loss(ref.mock_eps(x_t, (t + 1) / num_ts, c), noise),
         "predicts x0 instead of the noise: the target is the noise eps": loss(eps, x0.to(F64)),
@@ -188,7 +191,6 @@ def guidance(eps_cond: torch.Tensor, eps_uncond: torch.Tensor, scale: float) -> 
         "no guidance: the conditional output alone": eps_cond,
         "the unconditional output alone (c dropped)": eps_uncond,
         "g * eps_cond without the unconditional part": scale * eps_cond,
-        "(1 - g) eps_cond + g eps_uncond: the weights are swapped": ref.cfg(eps_uncond, eps_cond, scale),
     }
 
 
@@ -212,7 +214,8 @@ def fm_forward(x1: torch.Tensor, noise: torch.Tensor, t: torch.Tensor, num_ts: i
         "target x1 (the data) instead of the velocity x1 - x0": F.mse_loss(u, x1),
         "target x0 (the noise) instead of the velocity x1 - x0": F.mse_loss(u, noise),
         "interpolation swapped: x_t = t x0 + (1 - t) x1": F.mse_loss(ref.mock_eps(swapped, t), x1 - noise),
-        "the UNet got t * num_ts: flow matching's t is already in [0, 1]": F.mse_loss(ref.mock_eps(x_t, t * num_ts), x1 - noise),
+        "the UNet got t * num_ts: flow matching's t is already in [0, 1]":
+            F.mse_loss(ref.mock_eps(x_t, t * num_ts), x1 - noise),
         "sum instead of mean over all elements": F.mse_loss(u, x1 - noise) * u.numel(),
         "l1 instead of the mean squared error": F.l1_loss(u, x1 - noise),
     }

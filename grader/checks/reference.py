@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
@@ -35,7 +35,9 @@ def sigmoid_betas(
     return beta_start + torch.sigmoid(-s_limit + 2 * t * s_limit / num_ts) * (beta_end - beta_start)
 
 
-BETAS: dict[str, Callable[..., torch.Tensor]] = {"linear": linear_betas, "cosine": cosine_betas, "sigmoid": sigmoid_betas}
+BETAS: dict[str, Callable[..., torch.Tensor]] = {
+    "linear": linear_betas, "cosine": cosine_betas, "sigmoid": sigmoid_betas,
+}
 
 
 def schedule_from_betas(betas: torch.Tensor, dtype: torch.dtype = torch.float32) -> dict[str, torch.Tensor]:

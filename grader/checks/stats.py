@@ -21,7 +21,8 @@ def expect_standard_normal(sample: torch.Tensor, what: str, tolerance: float = 0
         hint = "this looks like torch.rand (uniform on [0, 1)); standard normal noise is torch.randn"
     elif std < 1e-6:
         hint = "no noise at all: the noise was never drawn or was multiplied by zero"
-    detail = f"  {s.numel()} draws: mean {mean:.4f} (expected 0), std {std:.4f} (expected 1), {within:.1%} within one std (expected 68.3%)"
+    detail = (f"  {s.numel()} draws: mean {mean:.4f} (expected 0), std {std:.4f} (expected 1), "
+              f"{within:.1%} within one std (expected 68.3%)")
     raise Mismatch(what, detail, hint)
 
 

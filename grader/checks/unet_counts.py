@@ -59,7 +59,9 @@ def class_blocks(c: int, d: int, classes: int = 10) -> dict[str, int]:
     return {**time_blocks(c, d), "FCBlock(K, 2D)": fc_block(classes, 2 * d), "FCBlock(K, D)": fc_block(classes, d)}
 
 
-BLOCKS = {"UnconditionalUNet": unconditional_blocks, "TimeConditionalUNet": time_blocks, "ClassConditionalUNet": class_blocks}
+BLOCKS = {
+    "UnconditionalUNet": unconditional_blocks, "TimeConditionalUNet": time_blocks, "ClassConditionalUNet": class_blocks,
+}
 
 
 def total(name: str, c: int, d: int) -> int:

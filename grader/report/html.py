@@ -56,14 +56,17 @@ def render_html(r: GradingResult) -> str:
         for t in failed
     ) or "<p>None: every test passed.</p>"
     passed = "".join(
-        f"<li>{escape(t.number)} {escape(t.title)} ({t.score:g} / {t.max_score:g}){_tag(t)}</li>" for t in r.tests if t.passed
+        f"<li>{escape(t.number)} {escape(t.title)} ({t.score:g} / {t.max_score:g}){_tag(t)}</li>"
+        for t in r.tests
+        if t.passed
     )
     figures = "".join(_figure(f) for f in r.figures) or "<p><i>No figure checks in this version of the grader.</i></p>"
     notes = "".join(f"<li>{escape(n)}</li>" for n in r.notes) or "<li>(nothing to note)</li>"
     dropped = ""
     if r.dropped:
         items = "".join(f"<li><code>{escape(d)}</code></li>" for d in r.dropped)
-        dropped = f"<details><summary>Notebook statements left out ({len(r.dropped)})</summary><ul>{items}</ul></details>"
+        summary = f"Notebook statements left out ({len(r.dropped)})"
+        dropped = f"<details><summary>{summary}</summary><ul>{items}</ul></details>"
     sandbox = "".join(f"<li>{escape(k)}: {escape(v)}</li>" for k, v in r.sandbox.items())
     sandbox += "".join(f"<li>{escape(e)}</li>" for e in r.events)
     return f"""<!DOCTYPE html>
@@ -74,7 +77,8 @@ def render_html(r: GradingResult) -> str:
 <p class="meta">Submission <code>{escape(r.submission)}</code> ({escape(r.origin)}) · tests: {escape(r.selection)} ·
 device: {escape(r.device)} · {r.execution_time_s:.1f} s</p>
 <h2>Scores by part</h2>
-<table><tr><th>Part</th><th class="num">Score</th><th class="num">Max</th><th class="num">Passed</th></tr>{parts}</table>
+<table><tr><th>Part</th><th class="num">Score</th><th class="num">Max</th><th class="num">Passed</th></tr>
+{parts}</table>
 <h2>Failed tests ({len(failed)})</h2>
 {failed_html}
 <details><summary>Passed tests ({len(r.tests) - len(failed)})</summary><ul>{passed}</ul></details>

@@ -45,8 +45,8 @@ class SandboxBackend:
         self.worker: WorkerProcess | None = self._start() if eager else None
 
     def _start(self) -> WorkerProcess:
-        if self.start_error is not None:
-            raise self.start_error  # a sandbox that cannot start once will not start later
+        if self.start_error is not None:  # a sandbox that cannot start once will not start later
+            raise WorkerStartError(str(self.start_error))
         self.generation += 1
         return WorkerProcess(
             self.stage, self.limits, self.requested_device, self.preimport, self.drop_to, self.isolate_network,

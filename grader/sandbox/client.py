@@ -61,7 +61,10 @@ def describe_exit(code: int | None) -> str:
     if code is None:
         return "was stopped"
     if code < 0:
-        name = signal.Signals(-code).name
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
         why = {
             "SIGKILL": " (killed: memory or CPU limit, or stopped by the grader)",
             "SIGXCPU": " (CPU time limit exceeded)",
@@ -155,7 +158,13 @@ class WorkerProcess:
         if size > wire.MAX_MESSAGE:
             self.kill()
             raise WorkerGone(f"the worker sent an answer of {size >> 20} MiB, over the limit")
-        answer = wire.decode(self._read(size, deadline, doing))
+        try:
+            answer = wire.decode(self._read(size, deadline, doing))
+        except WorkerGone:
+            raise
+        except Exception as exc:  # not a torch.save payload of plain data: the pipe was tampered with
+            self.kill()
+            raise WorkerGone(f"the worker sent an answer that could not be read ({type(exc).__name__})") from None
         if not isinstance(answer, dict):
             self.kill()
             raise WorkerGone("the worker sent something that is not an answer")
@@ -181,8 +190,8 @@ class WorkerProcess:
                 if doing == "starting":
                     raise WorkerStartError(f"the worker did not start within {self.limits.startup_s:g} s")
                 raise WorkerTimeout(f"did not finish within {self._timeout_text(doing)}")
-            ready = select.select([], [fd], [], min(left, 0.25)) if write else select.select([fd], [], [], min(left, 0.25))
-            if ready[0] or ready[1]:
+            readable, writable, _ = select.select([] if write else [fd], [fd] if write else [], [], min(left, 0.25))
+            if readable or writable:
                 return
             if self.device != "cpu" and self._rss_mb() > self.limits.host_rss_mb:
                 self.kill()
@@ -243,11 +252,6 @@ class WorkerProcess:
         self._req_w = self._resp_r = -1
 
     def close(self) -> None:
-        if self.alive and self._req_w >= 0 and self._hello is not None:
-            try:
-                os.set_blocking(self._req_w, True)
-                _wire().send(self._req_w, {"op": "exit"})
-                self.proc.wait(timeout=5)
-            except (OSError, subprocess.TimeoutExpired):
-                pass
+        """Stop the worker. No polite exit: every answer is in, and an interpreter holding torch
+        takes about a second to shut down; its process group is killed instead."""
         self.kill()

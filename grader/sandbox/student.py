@@ -14,8 +14,9 @@ timeout, a crash) raises StudentError with a message written for the student.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -93,7 +94,9 @@ class Student:
         """Where the student's code runs ("cpu" or "cuda")."""
         return self.backend.device
 
-    def fn(self, target: str, *, seed: int = 0, repeat: int = 1, timeout: float | None = None) -> Callable[..., Outcome]:
+    def fn(
+        self, target: str, *, seed: int = 0, repeat: int = 1, timeout: float | None = None
+    ) -> Callable[..., Outcome]:
         def call(*args: Any, **kwargs: Any) -> Outcome:
             req = {"op": "call", "target": target, "args": list(args), "kwargs": kwargs, "repeat": repeat, "seed": seed}
             return self._outcome(self.ask(req, timeout, _call_text(target, None)))
@@ -129,17 +132,18 @@ class Student:
         except WorkerTimeout as exc:
             raise StudentError("timeout", f"{what} {exc}") from None
         except WorkerGone as exc:
-            raise StudentError("crash", f"while running {what}, {exc}") from None
+            raise StudentError("crash", f"{what}: {exc}") from None
 
     def _ensure_imported(self, module: str) -> None:
         if module in self._failed:
-            raise self._failed[module]
+            raise self._failed[module].with_traceback(None)  # a fresh traceback: re-raising would grow it
         if self._imported.get(module) == self.backend.generation:
             return
         try:
-            answer = self._ask({"op": "import", "module": module}, None, f"importing {module}")
+            what = f"importing {module}"
+            answer = self._ask({"op": "import", "module": module}, None, what)
             if not answer.get("ok"):
-                raise self._error(answer, f"importing {module}")
+                raise self._error(answer, what)
         except StudentError as exc:
             self._failed[module] = exc
             raise

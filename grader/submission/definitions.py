@@ -101,5 +101,8 @@ class DefinitionFilter:
 
 
 def _silent(node: ast.stmt) -> bool:
-    """Statements dropped without mention: `pass` and bare strings (docstrings)."""
+    """Statements dropped without mention: `pass`, bare strings (docstrings), and `from
+    __future__` imports (every kept cell is compiled with postponed annotations anyway)."""
+    if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+        return True
     return isinstance(node, ast.Pass) or (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))

@@ -19,7 +19,15 @@ from .archive import Rejected, extract_zip
 from .imports import imported_modules
 from .notebook import notebook_files, read_notebook
 
-CONTRACT_MODULES = ("unet", "schedules", "diffusion", "flow")
+# The contract's modules and their public names (CONTRACT.md, section 1).
+CONTRACT_NAMES = {
+    "unet": ["Conv", "DownConv", "UpConv", "Flatten", "Unflatten", "ConvBlock", "DownBlock", "UpBlock", "FCBlock",
+             "UnconditionalUNet", "TimeConditionalUNet", "ClassConditionalUNet"],
+    "schedules": ["linear_beta_schedule", "cosine_beta_schedule", "sigmoid_beta_schedule", "ddpm_schedule"],
+    "diffusion": ["add_noise", "q_sample", "p_losses", "p_sample", "ddpm_forward", "ddpm_sample", "DDPM"],
+    "flow": ["fm_interpolate", "fm_forward", "fm_sample", "FlowMatching"],
+}
+CONTRACT_MODULES = tuple(CONTRACT_NAMES)
 MAX_TOTAL = 50 << 20
 SKIP_DIRS = {"__pycache__", "__MACOSX", ".ipynb_checkpoints", ".git", "node_modules"}
 

@@ -8,8 +8,6 @@ import ast
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
-
 from .archive import Rejected
 from .definitions import DefinitionFilter, _silent
 
@@ -76,22 +74,26 @@ def _kept_source(source: str, tree: ast.Module, keep: list[bool]) -> str:
     """The cell with dropped statements blanked, so line numbers in tracebacks still match."""
     lines = source.splitlines()
     spans = []
-    for node, k in zip(tree.body, keep):
+    for node, k in zip(tree.body, keep, strict=True):
         start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
         spans.append((start, node.end_lineno or node.lineno, k))
     kept_lines = {n for s, e, k in spans if k for n in range(s, e + 1)}
     dropped_lines = {n for s, e, k in spans if not k for n in range(s, e + 1)}
     if kept_lines & dropped_lines:  # `a = 1; train()` on one line: keep whole statements instead
-        return "\n\n".join(ast.get_source_segment(source, n, padded=True) or "" for n, k in zip(tree.body, keep) if k)
+        kept = [n for n, k in zip(tree.body, keep, strict=True) if k]
+        return "\n\n".join(ast.get_source_segment(source, n, padded=True) or "" for n in kept)
     return "\n".join(line if i + 1 in kept_lines else "" for i, line in enumerate(lines))
 
 
 def read_notebook(path: Path) -> NotebookCode:
+    import nbformat  # only notebooks need it; the command line spawns the worker sooner without it
+
     try:
         nb = nbformat.read(str(path), as_version=4)
     except Exception as exc:  # not JSON, not a notebook, an unknown version
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise Rejected(f"{path.name} could not be read as a Jupyter notebook ({type(exc).__name__}: {reason})") from None
+        kind = type(exc).__name__
+        raise Rejected(f"{path.name} could not be read as a Jupyter notebook ({kind}: {reason})") from None
     code = NotebookCode()
     filt = DefinitionFilter()
     for index, cell in enumerate(nb.cells):
@@ -104,10 +106,11 @@ def read_notebook(path: Path) -> NotebookCode:
         try:
             tree = ast.parse(source)
         except SyntaxError as exc:
-            code.dropped.append(f"cell {number}: not valid Python ({exc.msg}, line {exc.lineno}): the whole cell was skipped")
+            why = f"{exc.msg}, line {exc.lineno}"
+            code.dropped.append(f"cell {number}: not valid Python ({why}): the whole cell was skipped")
             continue
         keep = [filt.keep(node) for node in tree.body]
-        for node, k in zip(tree.body, keep):
+        for node, k in zip(tree.body, keep, strict=True):
             if not k and not _silent(node):
                 segment = ast.get_source_segment(source, node) or ""
                 code.dropped.append(f"cell {number}: `{_first_line(segment)}`")

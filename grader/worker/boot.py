@@ -1,8 +1,9 @@
 """Entry point of a sandbox worker:  python -I -B <stage>/lib/<pkg>/boot.py '<json config>'
 
 Runs as the grader's user, confines itself, imports trusted code (torch, this package, the
-installed modules the submission imports), drops to an unprivileged user when it is root,
-and only then adds the submission to sys.path and serves requests. The config says which
+installed modules the submission imports), drops to an unprivileged user when it is root
+(keeping the interpreter's own folders importable, see confine.open_import_routes), and only
+then adds the submission to sys.path and serves requests. The config says which
 file descriptors carry requests and answers; fd 1 and 2 go to a size-limited log file.
 """
 
@@ -14,18 +15,16 @@ import os
 import sys
 
 
-def _preimport(names: list[str], forbidden: set[str]) -> list[str]:
-    """Import installed modules while their files are still readable (an interpreter under a
-    private home is not readable by the unprivileged user). Returns those that failed."""
-    failed = []
+def _preimport(names: list[str], forbidden: set[str]) -> None:
+    """Import installed modules while every file is still readable (see submission/imports.py);
+    never the submission's own (`forbidden`), which must not run before the drop."""
     for name in names:
         if name.split(".")[0] in forbidden:
             continue
         try:
             importlib.import_module(name)
-        except BaseException:  # noqa: B036 - a module that fails here fails for the student too
-            failed.append(name)
-    return failed
+        except BaseException:  # noqa: B036 - a module that fails here fails for the student too, visibly
+            pass
 
 
 def main() -> None:
@@ -35,6 +34,7 @@ def main() -> None:
     sys.path.insert(0, os.path.dirname(here))
     confine = importlib.import_module(f"{pkg}.confine")
     limits = cfg["limits"]
+    was_root, real_uid = os.geteuid() == 0, os.getuid()  # before a user namespace renames us
 
     confine.set_basic_limits(limits["fsize_mb"], limits["nofile"])
     report: dict = {"network": confine.isolate_network() if cfg["isolate_network"] else "not isolated (disabled)"}
@@ -43,7 +43,7 @@ def main() -> None:
 
     wire = importlib.import_module(f"{pkg}.wire")
     serve = importlib.import_module(f"{pkg}.serve")
-    report["preimport_failed"] = _preimport(cfg["preimport"], forbidden={cfg["package"], pkg})
+    _preimport(cfg["preimport"], forbidden={cfg["package"], pkg})
     torch.set_num_threads(max(1, int(cfg.get("threads", 1))))
 
     device = cfg["device"]
@@ -62,12 +62,17 @@ def main() -> None:
         report["memory"] = f"address space {limit >> 20} MiB ({limits['memory_mb']} MiB above the interpreter)"
     confine.start_cpu_limit(limits["cpu_total_s"])
 
-    if os.geteuid() == 0 and cfg.get("drop_to"):
+    if was_root and cfg.get("drop_to"):
         uid, gid = cfg["drop_to"]
+        routes = confine.open_import_routes(sys.path)
         confine.limit_processes(limits["nproc"])
         confine.drop_privileges(uid, gid)
+        confine.reroute_imports(routes)
+        report["user"] = f"unprivileged user (uid {uid}, gid {gid}); root privileges dropped"
+    else:
+        report["user"] = "root (privileges not dropped)" if was_root else f"the grader's own user (uid {real_uid})"
     confine.set_parent_death_signal()  # after the drop: changing credentials clears it
-    report["uid"] = os.getuid()
+    report["uid"] = os.getuid() if was_root else real_uid
     os.chdir(cfg["workdir"])
     sys.path.append(cfg["source_dir"])  # the student's absolute imports of their own modules
     sys.path.append(os.path.dirname(cfg["source_dir"]))
@@ -79,8 +84,6 @@ def main() -> None:
         try:
             req = wire.recv(req_fd)
         except EOFError:
-            return
-        if req.get("op") == "exit":
             return
         confine.set_cpu_budget(limits["cpu_request_s"], limits["cpu_total_s"])
         answer = server.handle(req)

@@ -93,3 +93,47 @@ def set_cpu_budget(seconds: float, total: float) -> None:
 
 def start_cpu_limit(total: float) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (int(total) + 1, int(total) + 1))
+
+
+def _reachable_by_others(path: str) -> bool:
+    """Could a user with no rights of its own list this folder (o+x on every parent, o+rx here)?"""
+    try:
+        parts = os.path.realpath(path).split("/")
+        for i in range(2, len(parts)):
+            if not os.stat("/".join(parts[:i]) or "/").st_mode & 0o001:
+                return False
+        return os.stat(path).st_mode & 0o005 == 0o005
+    except OSError:
+        return True  # a missing entry (python311.zip) needs nothing
+
+
+def open_import_routes(paths: list[str]) -> dict[str, str]:
+    """Before the drop: an open descriptor for each import folder the unprivileged user could not
+    reach (an interpreter under a private home, like /root/.pyenv). Through /proc/self/fd/N the
+    folder stays readable after the drop: a descriptor needs no permission on the parents.
+    Returns {folder: /proc/self/fd/N}."""
+    routes = {}
+    for path in paths:
+        if path and os.path.isdir(path) and not _reachable_by_others(path):
+            routes[path] = f"/proc/self/fd/{os.open(path, os.O_RDONLY | os.O_DIRECTORY)}"
+    return routes
+
+
+def reroute_imports(routes: dict[str, str]) -> None:
+    """After the drop: import through the descriptors, for sys.path and every loaded package."""
+    import importlib
+    import sys
+
+    def moved(path: str) -> str:
+        for old, new in sorted(routes.items(), key=lambda kv: -len(kv[0])):
+            if path == old or path.startswith(old + "/"):
+                return new + path[len(old) :]
+        return path
+
+    sys.path[:] = [moved(p) for p in sys.path]
+    for module in list(sys.modules.values()):
+        search = getattr(module, "__path__", None)
+        if isinstance(search, list):
+            search[:] = [moved(p) for p in search]
+    sys.path_importer_cache.clear()
+    importlib.invalidate_caches()

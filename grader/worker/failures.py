@@ -23,7 +23,12 @@ def _short(text: str, limit: int = MAX_TEXT) -> str:
 
 def _frames(exc: BaseException, roots: tuple[str, ...]) -> str:
     """The traceback restricted to the student's files (and the frame where it surfaced)."""
-    frames = traceback.extract_tb(exc.__traceback__)
+    if isinstance(exc, SyntaxError):  # where the parser stopped, not the import machinery
+        if not exc.text:
+            return ""
+        caret = " " * max((exc.offset or 1) - 1 - (len(exc.text) - len(exc.text.lstrip())), 0) + "^"
+        return f"    {exc.text.strip()}\n    {caret}"
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith("<frozen")]
     keep = [f for f in frames if f.filename.startswith(roots)]
     if frames and (not keep or keep[-1] is not frames[-1]):
         keep.append(frames[-1])

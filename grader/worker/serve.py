@@ -161,8 +161,8 @@ class Server:
         seed = int(req.get("seed", 0))
         torch.manual_seed(seed)
         random.seed(seed)
-        if "numpy" in sys.modules:
-            sys.modules["numpy"].random.seed(seed)
+        if "numpy.random" in sys.modules:  # only if loaded: importing it here could fail after the drop
+            sys.modules["numpy.random"].seed(seed)
         mocks: list[MockUNet] = []
         op = self.OPS.get(req.get("op", ""))
         try:

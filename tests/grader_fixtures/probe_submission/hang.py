@@ -1,0 +1,4 @@
+"""A module that never finishes importing."""
+
+while True:
+    pass

@@ -1,0 +1,77 @@
+"""Functions that misbehave on purpose, to test the sandbox (not a homework submission)."""
+
+import ctypes
+import os
+import socket
+import sys
+
+import torch
+
+
+def add(a, b):
+    return a + b
+
+
+def whoami():
+    return {"uid": os.getuid(), "cwd": os.getcwd(), "env": sorted(os.environ)}
+
+
+def connect():
+    try:
+        socket.create_connection(("1.1.1.1", 53), timeout=2).close()
+        return "connected"
+    except OSError as exc:
+        return type(exc).__name__
+
+
+def write(path):
+    try:
+        with open(path, "w") as f:
+            f.write("written by the sandbox")
+        return "written"
+    except OSError as exc:
+        return type(exc).__name__
+
+
+def spin():
+    while True:
+        pass
+
+
+def exit_hard(code):
+    os._exit(code)
+
+
+def segfault():
+    ctypes.string_at(0)
+
+
+def hog(gib):
+    return torch.ones(int(gib * (1 << 30) // 4)).sum()
+
+
+def chatter(n):
+    print("x" * n)
+    return n
+
+
+def module():
+    return torch.nn.Linear(2, 2)
+
+
+class Sneaky(torch.Tensor):
+    pass
+
+
+def subclass():
+    return torch.zeros(2).as_subclass(Sneaky)
+
+
+def leave():
+    sys.exit(3)
+
+
+def forge(fd):
+    """Write garbage where the worker's answers go."""
+    os.write(fd, (16).to_bytes(8, "big") + b"not a torch file")
+    return "forged"

@@ -1,0 +1,127 @@
+"""The catalog's foundations, checked without grading anything: the rubric and the catalog
+agree, the grader's own reference formulas agree with the reference solution, and every
+known mistake is told apart from the right answer (or its hint could never fire)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+import torch
+
+from grader.checks import inputs, unet_counts
+from grader.checks import misconceptions as wrong
+from grader.checks import reference as ref
+from grader.rubric import VISIBILITIES, load_rubric
+from grader.worker.mocks import make_mock
+from solution import diffusion, flow, schedules
+from solution import unet as U
+
+CATALOG = Path(__file__).resolve().parents[1] / "grader" / "catalog"
+
+
+def _graded_tests() -> dict[str, bool]:
+    """Catalog test functions -> whether they carry @graded."""
+    found = {}
+    for path in CATALOG.glob("test_*.py"):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+                found[node.name] = any("graded" in ast.unparse(d) for d in node.decorator_list)
+    return found
+
+
+def test_rubric_and_catalog_agree() -> None:
+    tests, rubric = _graded_tests(), load_rubric()
+    assert set(tests) == set(rubric.entries)
+    assert all(tests.values()), [name for name, marked in tests.items() if not marked]
+
+
+def test_rubric_is_sound() -> None:
+    rubric = load_rubric()
+    assert rubric.max_score == 100
+    assert all(e.visibility in VISIBILITIES and e.points > 0 and e.title for e in rubric.entries.values())
+    for part in rubric.parts:  # each part ships at least one public test to students
+        assert any(e.public for e in rubric.entries.values() if e.part == part), part
+
+
+def test_parameter_counts_match_the_handout_and_the_solution() -> None:
+    assert unet_counts.total("UnconditionalUNet", 1, 128) == 7_891_073
+    assert unet_counts.total("TimeConditionalUNet", 1, 64) == 1_996_417
+    assert unet_counts.total("ClassConditionalUNet", 1, 64) == 2_019_201
+    for name in unet_counts.BLOCKS:
+        args = (3, 8) if name == "UnconditionalUNet" else (3, 10, 8)
+        model = getattr(U, name)(*args)
+        assert sum(p.numel() for p in model.parameters()) == unet_counts.total(name, 3, 8)
+        kinds = [type(m).__name__ for m in model.modules()]
+        assert {k: kinds.count(k) for k in ("BatchNorm2d", "GELU")} == unet_counts.layer_counts(name)
+
+
+def test_reference_schedules_match_the_solution() -> None:
+    torch.testing.assert_close(ref.linear_betas(1e-4, 0.02, 300), schedules.linear_beta_schedule().double())
+    torch.testing.assert_close(ref.cosine_betas(300), schedules.cosine_beta_schedule().double(), rtol=1e-4, atol=1e-7)
+    torch.testing.assert_close(ref.sigmoid_betas(1e-4, 0.02, 300), schedules.sigmoid_beta_schedule().double())
+    mine, theirs = ref.schedule(300), schedules.ddpm_schedule()
+    for key in ("betas", "alphas", "alpha_bars"):
+        torch.testing.assert_close(mine[key], theirs[key])
+
+
+def test_reference_diffusion_matches_the_solution() -> None:
+    sched, t = ref.schedule(300), inputs.steps([0, 3, 150, 299])
+    x, noise, c = inputs.images(4), inputs.noise(4), inputs.one_hot([1, 2, 3, 4])
+    torch.testing.assert_close(ref.q_sample(x, t, sched, noise).float(), diffusion.q_sample(x, t, sched, noise))
+    mock = make_mock({}, "cpu")
+    eps = ref.guided_eps(x, t / 300, c, 5.0)
+    torch.testing.assert_close(ref.p_sample(x, t, sched, eps, noise).float(),
+                               diffusion.p_sample(mock, x, t, sched, z=noise, c=c, guidance_scale=5.0))
+    start = inputs.noise(2)
+    velocity = lambda y, s: ref.mock_eps(y, s)
+    manual = start.clone()
+    for i in range(10):
+        manual = manual + mock(manual, torch.full((2,), i / 10)) / 10
+    torch.testing.assert_close(ref.euler(start, 10, velocity).float(), manual.detach())
+    torch.testing.assert_close(ref.fm_interpolate(start, x[:2], 0.3).float(), flow.fm_interpolate(start, x[:2], 0.3))
+
+
+def _distinct(right: torch.Tensor, mistakes: dict[str, torch.Tensor]) -> None:
+    """Every mistake differs from the right answer and from every other mistake."""
+    values = [("right", torch.as_tensor(right).double())]
+    values += [(k, torch.as_tensor(v).double()) for k, v in mistakes.items()]
+    for i, (a, va) in enumerate(values):
+        for b, vb in values[i + 1 :]:
+            same = va.shape == vb.shape and torch.allclose(va, vb, rtol=1e-4, atol=1e-5)
+            assert not same, f"{a!r} and {b!r} give the same answer: the hint cannot tell them apart"
+
+
+@pytest.mark.parametrize("case", ["q_sample", "p_losses", "p_sample", "guidance", "schedules", "flow"])
+def test_known_mistakes_are_distinguishable(case: str) -> None:
+    sched, t = ref.schedule(300), inputs.steps([150, 10, 299])
+    x, noise = inputs.images(3), inputs.noise(3)
+    if case == "q_sample":
+        _distinct(ref.q_sample(x, t, sched, noise), wrong.q_sample(x, t, sched, noise))
+    elif case == "p_losses":
+        x_t = ref.q_sample(x, t, sched, noise)
+        right = torch.nn.functional.mse_loss(ref.mock_eps(x_t, t / 300), noise.double())
+        _distinct(right, wrong.p_losses(x, t, sched, noise))
+    elif case == "p_sample":
+        steps = inputs.steps([0, 50, 299])
+        eps = ref.mock_eps(x, steps / 300)
+        _distinct(ref.p_sample(x, steps, sched, eps, noise),
+                  wrong.p_sample(x, steps, sched, noise, eps, ref.mock_eps(x, steps.double())))
+    elif case == "guidance":
+        c = inputs.one_hot([1, 2, 3])
+        eps_c, eps_u = ref.mock_eps(x, t / 300, c), ref.mock_eps(x, t / 300, torch.zeros_like(c))
+        _distinct(ref.cfg(eps_c, eps_u, 5.0), wrong.guidance(eps_c, eps_u, 5.0))
+    elif case == "schedules":
+        _distinct(ref.linear_betas(1e-4, 0.02, 300), wrong.linear_betas(1e-4, 0.02, 300))
+        _distinct(ref.cosine_betas(300), wrong.cosine_betas(300))
+        _distinct(ref.sigmoid_betas(1e-4, 0.02, 300), wrong.sigmoid_betas(1e-4, 0.02, 300))
+        betas = ref.linear_betas(1e-4, 0.02, 300)
+        _distinct(torch.cumprod(1 - betas, 0), wrong.alphas_and_bars(betas)["alpha_bars"])
+    else:
+        s = torch.tensor([0.1, 0.4, 0.7])
+        x_t = ref.fm_interpolate(noise, x, s)
+        right = torch.nn.functional.mse_loss(ref.mock_eps(x_t, s), (x - noise).double())
+        _distinct(right, wrong.fm_forward(x, noise, s, 20))
+        _distinct(ref.fm_interpolate(noise, x, 0.3), wrong.fm_interpolate(noise, x, 0.3))
+        _distinct(ref.euler(noise, 20, ref.mock_eps), wrong.fm_sample(noise, 20, ref.mock_eps))

@@ -1,0 +1,53 @@
+"""The reports, rendered from a hand-made result: failures with hints, escaping, figures."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from pathlib import Path
+
+from grader.report import render_table, write_reports
+from grader.results import Figure, GradingResult, TestResult
+from tests.grader_fixtures.grading import validate
+
+
+def _png(path: Path) -> Path:
+    """A 1x1 PNG, written by hand (no imaging library needed)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
+
+    header = (1).to_bytes(4, "big") * 2 + bytes([8, 0, 0, 0, 0])
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0\0"))
+                     + chunk(b"IEND", b""))
+    return path
+
+
+def _result(tmp_path: Path) -> GradingResult:
+    tests = [
+        TestResult("test_a", "1.1", "Passes", "p1", 2, 2, True, "visible"),
+        TestResult("test_b", "1.2", "Fails <badly>", "p1", 3, 0, False, "hidden",
+                   message="f(x) <script>alert(1)</script>\n  expected: 1\n  got:      2", hint="use `alpha_bar`"),
+    ]
+    return GradingResult("sub", "folder", "all", "cpu", {"p1": "1. Part one"}, tests, notes=["graded 4 files"],
+                         figures=[Figure("Noising", _png(tmp_path / "fig.png"), "sigma grows")])
+
+
+def test_reports_show_failures_hints_and_figures(tmp_path: Path) -> None:
+    result = _result(tmp_path)
+    write_reports(result, tmp_path / "out")
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert "**Score: 2 / 5**" in md and "### 1.2 Fails <badly> (0 / 3) _(hidden)_" in md
+    assert "**Hint:** use `alpha_bar`" in md and "![Noising]" in md
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "<script>" not in html and "&lt;script&gt;" in html  # the student's text is escaped
+    assert 'src="data:image/png;base64,' in html  # figures are embedded, not linked
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    validate(results)
+    assert results["score"] == 2 and results["tests"][1]["output"].endswith("Hint: use `alpha_bar`")
+
+
+def test_terminal_table_is_compact(tmp_path: Path) -> None:
+    table = render_table(_result(tmp_path), tmp_path)
+    assert "1. Part one" in table and "2 / 5" in table and "Failed (1):" in table
+    assert len(table.splitlines()) <= 8

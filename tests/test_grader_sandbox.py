@@ -1,0 +1,130 @@
+"""What the sandbox guarantees: the student's code runs in a separate, confined process (an
+unprivileged user without network when the grader is root), with a scrubbed environment and
+limits on time, memory and output; a worker that hangs or dies is replaced, and only plain
+data comes back."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import torch
+
+from grader.sandbox.backends import SandboxBackend
+from grader.sandbox.limits import Limits
+from grader.sandbox.stage import Stage, unprivileged_ids
+from grader.sandbox.student import Student, StudentError
+from grader.submission.imports import imported_modules
+
+PROBE = Path(__file__).parent / "grader_fixtures" / "probe_submission"
+ROOT = Path(__file__).resolve().parents[1]
+IS_ROOT = os.geteuid() == 0
+LIMITS = Limits(timeout_s=3.0, memory_mb=1024, output_chars=500)
+
+
+@pytest.fixture(scope="module")
+def student() -> Iterator[Student]:
+    os.environ["GRADER_TEST_SECRET"] = "must not reach the worker"
+    files = {p.name: p.read_bytes() for p in PROBE.glob("*.py")}
+    drop_to = unprivileged_ids() if IS_ROOT else None
+    stage = Stage.create(files, "modules", drop_to)
+    backend = SandboxBackend(stage, LIMITS, "cpu", imported_modules([f.decode() for f in files.values()], {"probe"}),
+                             drop_to)
+    yield Student(backend, LIMITS)
+    backend.close()
+    stage.remove()
+    del os.environ["GRADER_TEST_SECRET"]
+
+
+def test_answers_come_back_as_data(student: Student) -> None:
+    assert student.fn("probe.add")(torch.ones(2), torch.ones(2)).value.tolist() == [2.0, 2.0]
+    assert student.fn("probe.module")().value == "<object of type Linear>"
+    value = student.fn("probe.subclass")().value
+    assert type(value) is torch.Tensor  # a Tensor subclass is stripped to a plain tensor
+
+
+def test_environment_is_scrubbed(student: Student) -> None:
+    info = student.fn("probe.whoami")().value
+    assert "GRADER_TEST_SECRET" not in info["env"]
+    assert set(info["env"]) <= {"PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "MPLBACKEND", "MPLCONFIGDIR",
+                                "OMP_NUM_THREADS", "LD_LIBRARY_PATH"}
+    assert info["cwd"].endswith("/home")  # a temporary working directory
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="the drop to an unprivileged user and the network namespace need root")
+def test_root_drops_to_an_unprivileged_user_without_network(student: Student) -> None:
+    assert student.fn("probe.whoami")().value["uid"] == unprivileged_ids()[0]
+    assert student.backend.hello["network"].startswith("isolated")
+    assert student.fn("probe.connect")().value in ("OSError", "PermissionError")  # unreachable network
+    assert student.fn("probe.write")(str(ROOT / "grader" / "written.txt")).value == "PermissionError"
+    assert not (ROOT / "grader" / "written.txt").exists()
+
+
+def test_a_hang_times_out_and_the_next_call_gets_a_fresh_worker(student: Student) -> None:
+    generation = student.backend.generation
+    start = time.monotonic()
+    with pytest.raises(StudentError, match="did not finish within 3 s") as info:
+        student.fn("probe.spin")()
+    assert info.value.kind == "timeout" and time.monotonic() - start < 10
+    assert student.fn("probe.add")(1, 2).value == 3
+    assert student.backend.generation == generation + 1
+
+
+def test_a_module_that_hangs_at_import_costs_one_timeout(student: Student) -> None:
+    with pytest.raises(StudentError, match="did not finish"):
+        student.fn("hang.anything")()
+    start = time.monotonic()
+    with pytest.raises(StudentError, match="did not finish"):
+        student.fn("hang.something_else")()  # the failed import is remembered, not retried
+    assert time.monotonic() - start < 1
+
+
+@pytest.mark.parametrize("call,expected", [
+    (("probe.exit_hard", 7), "exited with status 7"),
+    (("probe.segfault",), "SIGSEGV"),
+])
+def test_a_crash_is_reported_and_survived(student: Student, call: tuple, expected: str) -> None:
+    with pytest.raises(StudentError, match=expected) as info:
+        student.fn(call[0])(*call[1:])
+    assert info.value.kind == "crash"
+    assert student.fn("probe.add")(2, 2).value == 4
+
+
+def test_sys_exit_is_an_error_not_an_exit(student: Student) -> None:
+    generation = student.backend.generation
+    with pytest.raises(StudentError, match=r"sys.exit\(3\) was called"):
+        student.fn("probe.leave")()
+    assert student.backend.generation == generation  # the same worker goes on
+
+
+def test_memory_is_limited(student: Student) -> None:
+    with pytest.raises(StudentError) as info:
+        student.fn("probe.hog")(4)  # 4 GiB against a 1 GiB budget
+    assert info.value.kind in ("memory", "crash")
+    assert student.fn("probe.add")(1, 1).value == 2
+
+
+def test_output_is_captured_and_truncated(student: Student) -> None:
+    out = student.fn("probe.chatter")(10_000)
+    assert out.value == 10_000
+    assert out.output.startswith("x" * 100) and len(out.output) < 700
+    assert "more characters of output dropped" in out.output
+
+
+def test_a_forged_answer_is_refused(student: Student) -> None:
+    student.fn("probe.add")(0, 0)  # a live worker, to read its answer descriptor from
+    answer_fd = json.loads(student.backend.worker.proc.args[-1])["fds"][1]
+    with pytest.raises(StudentError, match="could not be read"):
+        student.fn("probe.forge")(answer_fd)
+    assert student.fn("probe.add")(1, 1).value == 2  # a fresh worker
+
+
+def test_missing_names_are_reported_by_name(student: Student) -> None:
+    with pytest.raises(StudentError, match="probe.py does not define `nothing_here`"):
+        student.fn("probe.nothing_here")()
+    with pytest.raises(StudentError, match="the submission has no absent.py"):
+        student.fn("absent.f")()
