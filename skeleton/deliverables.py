@@ -139,9 +139,8 @@ class Deliverables:
         for epoch in run.snapshots:
             model = self.snapshot(run, model, epoch)
             final = epoch == run.snapshots[-1] and f"{name}_gif" in self.files
-            out = model.sample(
-                (28, 28), seed=SEED, c=c, num_samples=40, frame_every=max(1, run.num_ts // 30) if final else None
-            )
+            every = max(1, run.num_ts // 30) if final else None
+            out = model.sample((28, 28), seed=SEED, c=c, num_samples=40, frame_every=every, progress=self.progress)
             samples, frames = out if final else (out, None)
             save_grid(samples, self.fig(f"{name}_epoch{epoch}"), 10, f"{kind}, {cond}: epoch {epoch}", cols)
             if frames:

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 import torch
 import torch.nn.functional as F
 from torch import nn
+from tqdm.auto import tqdm
 
 from .schedules import ddpm_schedule
 
@@ -158,6 +159,7 @@ def ddpm_sample(
     num_samples: int | None = None,
     channels: int = 1,
     frame_every: int | None = None,
+    progress: bool = False,
 ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
     """Algorithm B.2 / B.4: start at x_{T-1} ~ N(0, I) and apply p_sample for t = T-1 .. 0.
 
@@ -172,10 +174,11 @@ def ddpm_sample(
     gen = torch.Generator(device=device).manual_seed(seed)
     shape = (n, channels, img_wh[1], img_wh[0])
     frames: list[torch.Tensor] = []
+    steps = tqdm(range(num_ts - 1, -1, -1), desc="DDPM sampling", disable=not progress, leave=False)
     raise NotImplementedError(
-        'TODO(ddpm_sample): draw x from N(0, I) with the generator, then for t = num_ts-1 down to 0 '
-        'draw z with the same generator and step with p_sample (keep a frame every frame_every steps '
-        'when asked). Hint: same seed -> same images.'
+        'TODO(ddpm_sample): draw x from N(0, I) with the generator, then for t in steps (num_ts-1 '
+        'down to 0) draw z with the same generator and step with p_sample (keep a frame every '
+        'frame_every steps when asked). Hint: same seed -> same images.'
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
+from tqdm.auto import tqdm
 
 from .diffusion import call_unet, class_dropout, eval_mode, guided_prediction, model_device
 
@@ -53,6 +54,7 @@ def fm_sample(
     num_samples: int | None = None,
     channels: int = 1,
     frame_every: int | None = None,
+    progress: bool = False,
 ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
     """Euler integration of dx/dt = u_theta(x, t [, c]) from t = 0 to 1 in num_ts steps of
     1 / num_ts, starting at x ~ N(0, I) drawn from a generator seeded with `seed`.
@@ -63,10 +65,11 @@ def fm_sample(
     device = model_device(unet, c)
     gen = torch.Generator(device=device).manual_seed(seed)
     frames: list[torch.Tensor] = []
+    steps = tqdm(range(num_ts), desc="Euler sampling", disable=not progress, leave=False)
     raise NotImplementedError(
-        'TODO(fm_sample): draw x with the generator, then for i = 0 .. num_ts-1 evaluate the (guided)'
-        ' velocity at t = i / num_ts (one value per sample) and step x += u / num_ts. Hint: keep a '
-        'frame every frame_every steps when asked.'
+        'TODO(fm_sample): draw x with the generator, then for i in steps (0 .. num_ts-1) evaluate the'
+        ' (guided) velocity at t = i / num_ts (one value per sample) and step x += u / num_ts. Hint: '
+        'keep a frame every frame_every steps when asked.'
     )
 
 

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import torch
 import torch.nn.functional as F
 from torch import nn
+from tqdm.auto import tqdm
 
 from .schedules import ddpm_schedule
 
@@ -188,6 +189,7 @@ def ddpm_sample(
     num_samples: int | None = None,
     channels: int = 1,
     frame_every: int | None = None,
+    progress: bool = False,
 ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
     """Algorithm B.2 / B.4: start at x_{T-1} ~ N(0, I) and apply p_sample for t = T-1 .. 0.
 
@@ -202,10 +204,12 @@ def ddpm_sample(
     gen = torch.Generator(device=device).manual_seed(seed)
     shape = (n, channels, img_wh[1], img_wh[0])
     frames: list[torch.Tensor] = []
-    # BEGIN SOLUTION: draw x from N(0, I) with the generator, then for t = num_ts-1 down to 0 draw z with the same
-    #   generator and step with p_sample (keep a frame every frame_every steps when asked) | same seed -> same images
+    steps = tqdm(range(num_ts - 1, -1, -1), desc="DDPM sampling", disable=not progress, leave=False)
+    # BEGIN SOLUTION: draw x from N(0, I) with the generator, then for t in steps (num_ts-1 down to 0) draw z
+    #   with the same generator and step with p_sample (keep a frame every frame_every steps when asked)
+    #   | same seed -> same images
     x = torch.randn(shape, generator=gen, device=device)
-    for i, t in enumerate(reversed(range(num_ts))):
+    for i, t in enumerate(steps):
         z = torch.randn(shape, generator=gen, device=device)
         x = p_sample(unet, x, t, sched, z=z, c=c, guidance_scale=guidance_scale)
         if frame_every and (i % frame_every == 0 or t == 0):

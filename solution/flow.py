@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
+from tqdm.auto import tqdm
 
 from .diffusion import call_unet, class_dropout, eval_mode, guided_prediction, model_device
 
@@ -61,6 +62,7 @@ def fm_sample(
     num_samples: int | None = None,
     channels: int = 1,
     frame_every: int | None = None,
+    progress: bool = False,
 ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
     """Euler integration of dx/dt = u_theta(x, t [, c]) from t = 0 to 1 in num_ts steps of
     1 / num_ts, starting at x ~ N(0, I) drawn from a generator seeded with `seed`.
@@ -71,10 +73,12 @@ def fm_sample(
     device = model_device(unet, c)
     gen = torch.Generator(device=device).manual_seed(seed)
     frames: list[torch.Tensor] = []
-    # BEGIN SOLUTION: draw x with the generator, then for i = 0 .. num_ts-1 evaluate the (guided) velocity at t = i /
-    #   num_ts (one value per sample) and step x += u / num_ts | keep a frame every frame_every steps when asked
+    steps = tqdm(range(num_ts), desc="Euler sampling", disable=not progress, leave=False)
+    # BEGIN SOLUTION: draw x with the generator, then for i in steps (0 .. num_ts-1) evaluate the (guided)
+    #   velocity at t = i / num_ts (one value per sample) and step x += u / num_ts
+    #   | keep a frame every frame_every steps when asked
     x = torch.randn((n, channels, img_wh[1], img_wh[0]), generator=gen, device=device)
-    for i in range(num_ts):
+    for i in steps:
         t = torch.full((n,), i / num_ts, device=device)
         x = x + guided_prediction(unet, x, t, c, guidance_scale) / num_ts
         if frame_every and (i % frame_every == 0 or i == num_ts - 1):

@@ -13,18 +13,19 @@ def _seed() -> None:
     torch.manual_seed(0)
 
 
-@pytest.fixture(scope="session")
-def mnist_test() -> tuple[torch.Tensor, torch.Tensor]:
-    """The MNIST test split (images, labels); a missing data set fails with the loader's hint."""
+def _split(train: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """One MNIST split (images, labels); a missing data set fails with the loader's hint."""
     try:
-        return load_mnist(train=False)
+        return load_mnist(train=train)
     except MissingDataError as exc:
         pytest.fail(str(exc))
+
+
+@pytest.fixture(scope="session")
+def mnist_test() -> tuple[torch.Tensor, torch.Tensor]:
+    return _split(train=False)
 
 
 @pytest.fixture(scope="session")
 def mnist_train() -> tuple[torch.Tensor, torch.Tensor]:
-    try:
-        return load_mnist(train=True)
-    except MissingDataError as exc:
-        pytest.fail(str(exc))
+    return _split(train=True)
