@@ -11,9 +11,11 @@ DEVICE ?= auto
 SUBMISSION ?= solution
 TESTS ?= all
 TIMEOUT ?= 60
+# FIGURES: a folder holding figures/ and losses/ (make deliverables OUT=...) for `make grade` to judge
+# instead of the submission's own; unset, the grader looks for figures/ in the submission.
 # OUT's default depends on the target: build/deliverables or build/grade.
 
-.PHONY: setup test lint skeleton check-skeleton notebooks deliverables manifest grade bench clean
+.PHONY: setup test lint skeleton check-skeleton notebooks deliverables manifest grade bench classifier clean
 
 setup: $(STAMP)
 
@@ -51,10 +53,26 @@ deliverables: setup manifest
 	$(PY) -m solution.deliverables --profile $(PROFILE) --out $(or $(OUT),build/deliverables) --device $(DEVICE)
 
 grade: setup
-	$(PY) -m grader $(SUBMISSION) --out $(or $(OUT),build/grade) --tests $(TESTS) --device $(DEVICE) --timeout $(TIMEOUT)
+	$(PY) -m grader $(SUBMISSION) --out $(or $(OUT),build/grade) --tests $(TESTS) --device $(DEVICE) --timeout $(TIMEOUT) \
+		$(if $(FIGURES),--figures $(FIGURES))
 
+classifier: setup
+	$(PY) tools/train_classifier.py
+
+# The quick deliverables are made once (about 13 minutes on 2 cores) and reused; with a GPU the
+# full profile is measured too (a GPU job of about 12 minutes).
+QUICK := build/deliverables-quick
+FULL := build/deliverables-full
 bench: setup
-	$(PY) tools/bench.py
+	test -f $(QUICK)/timings.json || $(PY) -m solution.deliverables --profile quick --out $(QUICK) --quiet --device cpu
+	$(PY) tools/bench.py --figures $(QUICK)
+	$(PY) tools/bench_throughput.py --profile quick --device cpu
+	$(PY) tools/bench_quality.py --deliverables $(QUICK) --profile quick --device cpu
+	if $(PY) -c "import sys, torch; sys.exit(not torch.cuda.is_available())"; then \
+		test -f $(FULL)/timings.json || $(PY) -m solution.deliverables --profile full --out $(FULL) --quiet --device cuda; \
+		$(PY) tools/bench.py --device cuda --figures $(FULL) && \
+		$(PY) tools/bench_throughput.py --profile full --device cuda && \
+		$(PY) tools/bench_quality.py --deliverables $(FULL) --profile full --device cuda; fi
 
 clean:
 	rm -rf build dist .pytest_cache .ruff_cache

@@ -15,6 +15,7 @@ from .sandbox.backends import Backend, InProcessBackend, SandboxBackend
 from .sandbox.limits import Limits
 from .sandbox.stage import Stage, unprivileged_ids
 from .submission import Submission, load_submission
+from .submission.deliverables import NONE_FOUND, Deliverables, Rejected, load_deliverables
 
 
 class GraderError(RuntimeError):
@@ -29,6 +30,8 @@ class Launch:
     limits: Limits
     sandbox: bool
     started: float = field(default_factory=time.monotonic)
+    deliverables: Deliverables | None = None  # the figures to judge: --figures, else the submission's
+    no_figures: str = NONE_FOUND  # why there are none
 
 
 def launch(
@@ -37,13 +40,16 @@ def launch(
     limits: Limits | None = None,
     sandbox: bool = True,
     isolate_network: bool = True,
+    figures: str | Path | None = None,
 ) -> Launch:
-    """Raises FileNotFoundError for a path that does not exist, GraderError for a bad device."""
+    """Raises FileNotFoundError for a path that does not exist (the submission, or `figures`: a
+    folder holding figures/, or a zip of one), GraderError for a bad device or a bad figures zip."""
     started = time.monotonic()
     if device not in ("auto", "cpu") and not device.startswith("cuda"):
         raise GraderError(f"unknown device {device!r}: use auto, cpu or cuda")
     limits = limits or Limits()
     sub = load_submission(Path(submission))
+    deliverables, no_figures = _deliverables(sub, figures)
     drop_to = unprivileged_ids() if os.geteuid() == 0 else None
     stage = Stage.create(sub.files, sub.layout, drop_to)
     backend: Backend
@@ -51,4 +57,15 @@ def launch(
         backend = InProcessBackend(stage, device)
     else:  # a rejected submission never needs a worker
         backend = SandboxBackend(stage, limits, device, sub.imports, drop_to, isolate_network, eager=not sub.rejected)
-    return Launch(sub, stage, backend, limits, sandbox, started)
+    return Launch(sub, stage, backend, limits, sandbox, started, deliverables, no_figures)
+
+
+def _deliverables(sub: Submission, figures: str | Path | None) -> tuple[Deliverables | None, str]:
+    if figures is not None:
+        try:
+            return load_deliverables(Path(figures)), NONE_FOUND
+        except Rejected as exc:
+            raise GraderError(f"--figures {figures}: {exc}") from None
+    if sub.deliverables is None and sub.rejected:
+        return None, f"not graded: {sub.rejected}"
+    return sub.deliverables, NONE_FOUND

@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 
 from .checks.expect import Mismatch
-from .results import TestResult
+from .results import FigureVerdict, TestResult
 from .rubric import Rubric
 from .sandbox.client import WorkerStartError
 from .sandbox.student import Student, StudentError
+from .submission.deliverables import NONE_FOUND, Deliverables
 
 GRADER_KEY = pytest.StashKey["GradingPlugin"]()
 HintFn = Callable[[BaseException], "str | None"]
@@ -37,10 +38,20 @@ class CatalogError(RuntimeError):
 
 
 class GradingPlugin:
-    def __init__(self, student: Student, rubric: Rubric, selection: str) -> None:
+    def __init__(
+        self,
+        student: Student,
+        rubric: Rubric,
+        selection: str,
+        deliverables: Deliverables | None = None,
+        no_figures: str = NONE_FOUND,
+    ) -> None:
         self.student = student
         self.rubric = rubric
         self.selection = selection
+        self.deliverables = deliverables  # the figures/ and losses/ the figure tests judge
+        self.no_figures = no_figures  # what every figure test says when there are none
+        self.figures: list[FigureVerdict] = []  # filled by the figure tests, for the report
         self.results: dict[str, TestResult] = {}
         self.problems: list[str] = []
 
@@ -51,9 +62,11 @@ class GradingPlugin:
     def _selected(self, test_id: str) -> bool:
         if self.selection == "all":
             return True
+        entry = self.rubric.entries[test_id]
         if self.selection == "public":
-            return self.rubric.entries[test_id].public
-        return test_id in self.selection.split(",")
+            return entry.public
+        wanted = self.selection.split(",")  # test names and part keys (e.g. "unet,flow")
+        return test_id in wanted or entry.part in wanted
 
     @pytest.hookimpl
     def pytest_collection_modifyitems(self, session: pytest.Session, config: pytest.Config, items: list) -> None:

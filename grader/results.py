@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,12 +40,28 @@ class TestResult:
 
 
 @dataclass
-class Figure:
-    """A figure shown in the report (figure checks arrive later; the report has room for them)."""
+class FigureVerdict:
+    """The verdict on one deliverable figure of the manifest; the report shows it with the image."""
 
-    title: str
-    path: Path
-    caption: str = ""
+    id: str
+    file: str
+    shows: str
+    check: str
+    passed: bool
+    message: str  # what was measured against which threshold, or why the figure could not be read
+    part: str = ""  # the handout's part
+    image: bytes | None = None  # the file's bytes (PNG or GIF) to embed in the report; None when unreadable
+    numbers: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def mime(self) -> str:
+        return "image/gif" if self.file.lower().endswith(".gif") else "image/png"
+
+    def summary(self) -> dict[str, Any]:
+        """The verdict without the image (for results.json)."""
+        keys = ("id", "file", "check", "passed", "message")
+        numbers = {k: round(v, 4) if math.isfinite(v) else str(v) for k, v in self.numbers.items()}  # JSON has no inf
+        return {k: getattr(self, k) for k in keys} | {"numbers": numbers}
 
 
 @dataclass
@@ -60,7 +77,8 @@ class GradingResult:
     sandbox: dict[str, Any] = field(default_factory=dict)
     events: list[str] = field(default_factory=list)  # workers that timed out or died
     execution_time_s: float = 0.0
-    figures: list[Figure] = field(default_factory=list)
+    figures: list[FigureVerdict] = field(default_factory=list)  # in manifest order
+    figures_source: str = ""  # where the figures were read from, or why there are none
 
     @property
     def score(self) -> float:
@@ -94,6 +112,7 @@ def gradescope(result: GradingResult) -> dict[str, Any]:
         "output_format": "text",
         "visibility": "visible",
         "stdout_visibility": "hidden",
+        "extra_data": {"figures": [f.summary() for f in result.figures]},
         "tests": [
             {
                 "name": t.title,

@@ -1,9 +1,10 @@
-"""Reading and checking rubric.toml (points, visibility, titles, hints of the catalog)."""
+"""Reading and checking rubric.toml (points, visibility, titles, hints of the catalog, and the
+thresholds of the figure checks)."""
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 RUBRIC_PATH = Path(__file__).resolve().parent / "rubric.toml"
@@ -33,6 +34,7 @@ class Entry:
 class Rubric:
     parts: dict[str, str]  # key -> title, in order
     entries: dict[str, Entry]  # test id -> entry, in order
+    figures: dict[str, dict] = field(default_factory=dict)  # check name -> thresholds (and per-figure overrides)
 
     @property
     def max_score(self) -> float:
@@ -45,6 +47,7 @@ def load_rubric(path: Path = RUBRIC_PATH) -> Rubric:
     parts = data.pop("parts", {})
     if not parts:
         raise RubricError(f"{path.name}: no [parts] table")
+    figures = _figure_thresholds(data.pop("figures", {}), path.name)
     counters = dict.fromkeys(parts, 0)
     entries = {}
     for test_id, spec in data.items():
@@ -68,4 +71,24 @@ def load_rubric(path: Path = RUBRIC_PATH) -> Rubric:
         counters[part] += 1
         number = f"{list(parts).index(part) + 1}.{counters[part]}"
         entries[test_id] = Entry(test_id, part, spec["title"], float(points), visibility, spec.get("hint"), number)
-    return Rubric(dict(parts), entries)
+    return Rubric(dict(parts), entries, figures)
+
+
+def _is_value(v: object) -> bool:
+    return isinstance(v, (int, float)) or (isinstance(v, list) and all(isinstance(x, int) for x in v))
+
+
+def _figure_thresholds(tables: dict, name: str) -> dict[str, dict]:
+    """[figures.<check>]: numbers (or lists of integers), and inline tables of the same keyed by figure id."""
+    for check, table in tables.items():
+        where = f"{name} [figures.{check}]"
+        if not isinstance(table, dict):
+            raise RubricError(f"{where}: expected a table of thresholds")
+        for key, value in table.items():
+            if isinstance(value, dict):
+                bad = [k for k, v in value.items() if k not in table or not _is_value(v)]
+                if bad:
+                    raise RubricError(f"{where} {key}: overrides {bad} are not thresholds of this check")
+            elif not _is_value(value):
+                raise RubricError(f"{where}: {key} must be a number")
+    return tables

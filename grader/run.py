@@ -27,9 +27,11 @@ CATALOG = Path(__file__).resolve().parent / "catalog"
 __all__ = ["GraderError", "finish", "grade", "run_catalog"]
 
 
-def run_catalog(student: Student, rubric: Rubric, selection: str) -> GradingPlugin:
+def run_catalog(student: Student, rubric: Rubric, selection: str, run: Launch | None = None) -> GradingPlugin:
     """Run the catalog's tests with pytest, in this process; the plugin collects the verdicts."""
     plugin = GradingPlugin(student, rubric, selection)
+    if run is not None:
+        plugin.deliverables, plugin.no_figures = run.deliverables, run.no_figures
     args = [str(CATALOG), "-c", str(CATALOG / "pytest.ini"), "--rootdir", str(CATALOG),
             "-p", "no:cacheprovider", "-p", "no:terminal"]
     code = pytest.main(args, plugins=[plugin])
@@ -52,7 +54,7 @@ def finish(run: Launch, out: str | Path, tests: str = "all", rubric_path: Path =
         threads = torch.get_num_threads()
         torch.set_num_threads(1)  # the grader's side is small tensors too
         try:
-            plugin = run_catalog(student, rubric, tests)
+            plugin = run_catalog(student, rubric, tests, run)
             inventory = _missing_names(student) if not sub.rejected else []
         finally:
             torch.set_num_threads(threads)
@@ -72,6 +74,8 @@ def finish(run: Launch, out: str | Path, tests: str = "all", rubric_path: Path =
         sandbox=_sandbox_info(backend, run.limits, run.sandbox),
         events=list(backend.events),
         execution_time_s=time.monotonic() - run.started,
+        figures=plugin.figures,
+        figures_source=run.deliverables.where if run.deliverables else run.no_figures,
     )
     write_reports(result, Path(out))
     return result
@@ -86,10 +90,13 @@ def grade(
     sandbox: bool = True,
     isolate_network: bool = True,
     rubric_path: Path = RUBRIC_PATH,
+    figures: str | Path | None = None,
 ) -> GradingResult:
     """Grade a submission and write results.json, report.md and report.html into `out`.
+    `figures` (a folder holding figures/ and losses/) replaces the submission's own deliverables.
     `sandbox=False` runs the student's code in this process: for measurements only."""
-    return finish(launch(submission, device, limits, sandbox, isolate_network), out, tests, rubric_path)
+    run = launch(submission, device, limits, sandbox, isolate_network, figures)
+    return finish(run, out, tests, rubric_path)
 
 
 def _missing_names(student: Student) -> list[str]:
@@ -116,6 +123,7 @@ def _sandbox_info(backend: Backend, limits: Limits, sandbox: bool) -> dict[str, 
         "mode": "worker subprocess",
         "user": str(hello.get("user", "?")),
         "network": str(hello.get("network", "?")),
+        "files": str(hello.get("files", "?")),
         "memory": str(hello.get("memory", "?")),
         "time": f"{limits.timeout_s:g} s per request (wall clock), {limits.cpu_request_s:g} s CPU",
         "output": f"first {limits.output_chars} characters of printed output per request",

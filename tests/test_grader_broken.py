@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from grader.rubric import load_rubric
-from tests.grader_fixtures.grading import graded, workdir
+from tests.grader_fixtures.grading import CODE_MAX, graded, workdir
 from tests.grader_fixtures.variants import HINTS, MISTAKES, VARIANTS, Variant
 
 
@@ -24,7 +24,7 @@ def test_broken_submission_loses_exactly_what_it_should(name: str) -> None:
     assert g.returncode == 0, g.stderr
     assert g.failed() == variant.fails
     rubric = load_rubric()
-    assert g.results["score"] == rubric.max_score - sum(rubric.entries[t].points for t in variant.fails)
+    assert g.results["score"] == CODE_MAX - sum(rubric.entries[t].points for t in variant.fails)
     for test_id in variant.fails:
         output = g.by_id()[test_id]["output"]
         assert variant.message in output, output
@@ -35,7 +35,8 @@ def test_infinite_loop_costs_only_its_tests() -> None:
     g = _grade(VARIANTS["infinite_loop"])
     # Each timeout stopped a worker (listed in the report); the next test got a fresh one.
     assert "- worker 1: " in g.report_md and "- worker 2: " in g.report_md
-    assert g.scores()["test_add_noise"] == 0 and sum(g.scores().values()) == 96
+    lost = sum(load_rubric().entries[t].points for t in VARIANTS["infinite_loop"].fails)
+    assert g.scores()["test_add_noise"] == 0 and sum(g.scores().values()) == CODE_MAX - lost
 
 
 @pytest.mark.parametrize("test_id", list(HINTS))

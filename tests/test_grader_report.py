@@ -7,7 +7,7 @@ import zlib
 from pathlib import Path
 
 from grader.report import render_table, write_reports
-from grader.results import Figure, GradingResult, TestResult
+from grader.results import FigureVerdict, GradingResult, TestResult
 from tests.grader_fixtures.grading import validate
 
 
@@ -29,8 +29,14 @@ def _result(tmp_path: Path) -> GradingResult:
         TestResult("test_b", "1.2", "Fails <badly>", "p1", 3, 0, False, "hidden",
                    message="f(x) <script>alert(1)</script>\n  expected: 1\n  got:      2", hint="use `alpha_bar`"),
     ]
+    figures = [
+        FigureVerdict("noising", "1_2_noising.png", "sigma grows", "noise_grows_along_columns", True,
+                      "rank correlation 1.00 (at least 0.9)", "1.2", _png(tmp_path / "fig.png").read_bytes()),
+        FigureVerdict("ddpm_class_epoch20", "2_5_x.png", "<digits>", "columns_are_digits", False,
+                      "40% of the tiles | read right", "2.5", None, {"right_digit": 0.4}),
+    ]
     return GradingResult("sub", "folder", "all", "cpu", {"p1": "1. Part one"}, tests, notes=["graded 4 files"],
-                         figures=[Figure("Noising", _png(tmp_path / "fig.png"), "sigma grows")])
+                         figures=figures, figures_source="figures/ in the submission")
 
 
 def test_reports_show_failures_hints_and_figures(tmp_path: Path) -> None:
@@ -38,12 +44,16 @@ def test_reports_show_failures_hints_and_figures(tmp_path: Path) -> None:
     write_reports(result, tmp_path / "out")
     md = (tmp_path / "out" / "report.md").read_text()
     assert "**Score: 2 / 5**" in md and "### 1.2 Fails <badly> (0 / 3) _(hidden)_" in md
-    assert "**Hint:** use `alpha_bar`" in md and "![Noising]" in md
+    assert "**Hint:** use `alpha_bar`" in md and "## Deliverable figures" in md
+    assert "| noising | `1_2_noising.png` | noise_grows_along_columns | passed |" in md
+    assert "| **failed** | 40% of the tiles \\| read right |" in md  # a table cell cannot hold a bare |
     html = (tmp_path / "out" / "report.html").read_text()
     assert "<script>" not in html and "&lt;script&gt;" in html  # the student's text is escaped
-    assert 'src="data:image/png;base64,' in html  # figures are embedded, not linked
+    assert html.count('src="data:image/png;base64,') == 1  # figures are embedded, not linked
+    assert "&lt;digits&gt;" in html and "1 of 2 figures passed" in html
     results = json.loads((tmp_path / "out" / "results.json").read_text())
     validate(results)
+    assert [f["passed"] for f in results["extra_data"]["figures"]] == [True, False]
     assert results["score"] == 2 and results["tests"][1]["output"].endswith("Hint: use `alpha_bar`")
 
 

@@ -74,7 +74,8 @@ def test_zip_of_the_solution_passes_the_public_tests() -> None:
     assert g.returncode == 0, g.stderr
     public = {k: e for k, e in load_rubric().entries.items() if e.public}
     assert set(g.by_id()) == set(public)  # only the public tests ran
-    assert g.results["score"] == sum(e.points for e in public.values())
+    assert g.results["score"] == sum(e.points for e in public.values() if e.part != "figures")
+    assert g.figures_missing()  # the zip holds no figures/
 
 
 def test_rejected_zip_still_completes_with_zero(tmp_path: Path) -> None:

@@ -1,10 +1,13 @@
-"""Fixtures of the catalog: `student`, the submission's code behind the sandbox."""
+"""Fixtures of the catalog: `student`, the submission's code behind the sandbox; `figures`, its
+deliverable figures and the judge of them."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
+from grader.figures.graded import FigureTests
+from grader.figures.judge import Judge
 from grader.plugin import GRADER_KEY, GradingPlugin
 from grader.sandbox.student import Student
 
@@ -18,6 +21,13 @@ def _plugin(config: pytest.Config) -> GradingPlugin:
 @pytest.fixture(scope="session")
 def student(request: pytest.FixtureRequest) -> Student:
     return _plugin(request.config).student
+
+
+@pytest.fixture(scope="session")
+def figures(request: pytest.FixtureRequest) -> FigureTests:
+    plugin = _plugin(request.config)
+    judge = Judge(plugin.deliverables, plugin.rubric.figures) if plugin.deliverables is not None else None
+    return FigureTests(judge, plugin.no_figures, plugin.figures)
 
 
 @pytest.fixture(autouse=True)

@@ -172,3 +172,34 @@ def test_modulation_mul(student: Student) -> None:
     expect_tensor(mul, "TimeConditionalUNet(1, 10, 8, modulation='mul')", x.shape)
     expect_true(_differs(add, mul), "TimeConditionalUNet: modulation='mul' vs the default 'add'",
                 "  same weights (same seed), same output: the modulation keyword changes nothing")
+
+
+def _rows(width: int, **values: float) -> dict[str, torch.Tensor]:
+    """Stand-in outputs for the embedding blocks: fc1_* are 2D wide, fc2_* D wide."""
+    return {name: torch.full((2 * width if name.startswith("fc1") else width,), v) for name, v in values.items()}
+
+
+@graded()
+def test_modulation_form(student: Student) -> None:
+    """The embeddings enter as the contract says, probed by replacing the FCBlocks' outputs with
+    constants: time-only h + t1 (h * t1 with modulation='mul'); class-conditioned c1 * h + t1."""
+    x, t, c, d = inputs.images(2), inputs.uniform(2), inputs.one_hot([2, 7]), 8
+    # h + 0 (add) and h * 1 (mul) both leave h unchanged: the same weights must give the same output.
+    add = student.module("unet.TimeConditionalUNet", 1, 10, d).run([(x, t)], replace=[_rows(d, fc1_t=0, fc2_t=0)])
+    mul = student.module("unet.TimeConditionalUNet", 1, 10, d, modulation="mul").run(
+        [(x, t)], replace=[_rows(d, fc1_t=1, fc2_t=1)])
+    a = expect_tensor(add.outputs[0], "TimeConditionalUNet(1, 10, 8)", x.shape)
+    m = expect_tensor(mul.outputs[0], "TimeConditionalUNet(1, 10, 8, modulation='mul')", x.shape)
+    expect_true(not _differs(a, m),
+                "TimeConditionalUNet with t1 = t2 = 0 (default: h + t) vs t1 = t2 = 1 (modulation='mul': h * t)",
+                f"  the outputs differ by up to {(a - m).abs().max().item():.3g}; h + 0 and h * 1 are both h",
+                "the default modulation adds the time embedding (h + t1, handout 000); modulation='mul' multiplies "
+                "(h * t1, handout 001)")
+    # c1 * h + t1: (c1, t1) = (1, 1) gives h + 1 and (2, 0) gives 2 h; adding the class (h + c1 + t1) gives
+    # h + 2 both times.
+    info = student.module("unet.ClassConditionalUNet", 1, 10, d).run(
+        [(x, c, t), (x, c, t)], replace=[_rows(d, fc1_c=1, fc1_t=1, fc2_c=1, fc2_t=1),
+                                         _rows(d, fc1_c=2, fc1_t=0, fc2_c=2, fc2_t=0)])
+    expect_true(_differs(*info.outputs), "ClassConditionalUNet: the output with (c1, t1) = (1, 1) and with (2, 0)",
+                "  the same output: only c1 + t1 matters, so the class embedding is added, not multiplied",
+                "the class-conditioned UNet multiplies by the class embedding and adds the time one: c1 * h + t1")

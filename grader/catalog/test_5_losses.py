@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from grader.checks import inputs
 from grader.checks import misconceptions as wrong
 from grader.checks import reference as ref
-from grader.checks.calls import dropout_rate, expect_time, first_call
+from grader.checks.calls import dropout_hint, dropout_rate, expect_time, first_call
 from grader.checks.expect import Mismatch, expect_close, expect_scalar, expect_true
 from grader.plugin import graded
 from grader.sandbox.student import Record, Student, mock
@@ -89,6 +89,8 @@ def test_ddpm_forward_t_range(student: Student) -> None:
     low, high = int(k.min()), int(k.max())
     hint = {T: "t drawn from 1 .. T; torch.randint(0, T) gives 0 .. T-1",
             T - 2: "T - 1 is never drawn: torch.randint's upper bound is exclusive, use torch.randint(0, T)"}.get(high)
+    if hint is None and low == 1:
+        hint = "t = 0 is never drawn: torch.randint(0, T) gives 0 .. T-1"
     detail = f"  {len(k)} draws range over {low} .. {high}, not 0 .. {T - 1}"
     expect_true(low == 0 and high == T - 1, what, detail, hint)
     counts = torch.bincount(k, minlength=T).reshape(10, -1).sum(1).double()
@@ -102,9 +104,8 @@ def test_ddpm_forward_p_uncond(student: Student) -> None:
     c = inputs.one_hot([i % 10 for i in range(256)])
     what = "the fraction of samples whose class ddpm_forward drops (p_uncond = 0.1)"
     rate = dropout_rate(_draws(student, c), c, what)
-    inverted = abs(rate - 0.9) < 0.05
-    hint = "rows are kept with probability p_uncond: drop a row when rand < p_uncond" if inverted else None
-    expect_true(abs(rate - 0.1) < 0.025, what, f"  {rate:.3f} of 4096 rows were all zeros, not 0.1 +- 0.025", hint)
+    expect_true(abs(rate - 0.1) < 0.025, what, f"  {rate:.3f} of 4096 rows were all zeros, not 0.1 +- 0.025",
+                dropout_hint(rate, 0.1))
 
 
 @graded()
@@ -113,7 +114,7 @@ def test_ddpm_forward_p_uncond_argument(student: Student) -> None:
     what = "the fraction of dropped classes with ddpm_forward(..., p_uncond=0.5)"
     rate = dropout_rate(_draws(student, c, p_uncond=0.5), c, what)
     expect_true(abs(rate - 0.5) < 0.04, what, f"  {rate:.3f} of 4096 rows were all zeros (expected 0.5 +- 0.04)",
-                "use the p_uncond argument, not a fixed 0.1" if abs(rate - 0.1) < 0.03 else None)
+                "use the p_uncond argument, not a fixed 0.1" if abs(rate - 0.1) < 0.03 else dropout_hint(rate, 0.5))
 
 
 @graded()

@@ -9,7 +9,7 @@ from grader.checks import inputs
 from grader.checks import misconceptions as wrong
 from grader.checks import reference as ref
 from grader.checks.calls import expect_time, first_call
-from grader.checks.expect import expect_close
+from grader.checks.expect import T0_TOL, expect_close
 from grader.plugin import graded
 from grader.sandbox.student import Student, mock
 
@@ -44,14 +44,15 @@ def test_p_sample_sigma(student: Student) -> None:
 @graded()
 def test_p_sample_no_noise_at_t0(student: Student) -> None:
     out, expected, mistakes = _step(student, [0, 0, 0], inputs.noise(3, seed=22))
-    expect_close(out.value, expected, "p_sample(mock_unet, x_t, t=0, sched, z): the mean, without noise", mistakes)
+    expect_close(out.value, expected, "p_sample(mock_unet, x_t, t=0, sched, z): the mean, without noise", mistakes,
+                 **T0_TOL)
 
 
 @graded()
 def test_p_sample_mixed_t(student: Student) -> None:
     out, expected, mistakes = _step(student, [0, 5, 0, 299], inputs.noise(4, seed=23))
     expect_close(out.value, expected, "p_sample(mock_unet, x_t, t=[0, 5, 0, 299], sched, z): noise only where t > 0",
-                 mistakes)
+                 mistakes, **T0_TOL)
 
 
 @graded()

@@ -8,7 +8,7 @@ import torch
 from grader.checks import inputs
 from grader.checks import misconceptions as wrong
 from grader.checks import reference as ref
-from grader.checks.expect import Mismatch, expect_close, expect_tensor, expect_true
+from grader.checks.expect import T0_TOL, Mismatch, expect_close, expect_tensor, expect_true
 from grader.checks.stats import correlation, expect_standard_normal
 from grader.plugin import graded
 from grader.sandbox.student import Outcome, Student, mock
@@ -79,7 +79,7 @@ def test_ddpm_sample_last_step(student: Student) -> None:
     eps = ref.mock_eps(x, t0 / T)
     expect_close(final, ref.posterior_mean(x, t0, SCHED, eps),
                  "ddpm_sample's result vs the last step's input: x_0 = mean(x_1, t = 0), no noise",
-                 {"the last step's input returned (the t = 0 step is missing)": x}, rtol=1e-4, atol=1e-4)
+                 {"the last step's input returned (the t = 0 step is missing)": x}, **T0_TOL)
 
 
 @graded()
@@ -114,4 +114,4 @@ def test_ddpm_sample_cfg(student: Student) -> None:
     eps_c, eps_u = ref.mock_eps(x, t0 / T, c), ref.mock_eps(x, t0 / T, torch.zeros_like(c))
     mistakes = {label: ref.posterior_mean(x, t0, SCHED, e) for label, e in wrong.guidance(eps_c, eps_u, scale).items()}
     expect_close(final, ref.posterior_mean(x, t0, SCHED, ref.cfg(eps_c, eps_u, scale)),
-                 "ddpm_sample's last step with c and guidance_scale=5", mistakes, rtol=1e-4, atol=1e-4)
+                 "ddpm_sample's last step with c and guidance_scale=5", mistakes, **T0_TOL)

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from grader.checks import inputs
 from grader.checks import misconceptions as wrong
 from grader.checks import reference as ref
-from grader.checks.calls import dropout_rate, first_call
+from grader.checks.calls import dropout_hint, dropout_rate, first_call
 from grader.checks.expect import expect_close, expect_scalar, expect_tensor, expect_true
 from grader.checks.stats import expect_standard_normal
 from grader.plugin import graded
@@ -63,7 +63,8 @@ def test_fm_forward_p_uncond(student: Student) -> None:
     out = student.fn("flow.fm_forward", repeat=16, seed=7)(mock(record_x=False), x1, N_STEPS, c=c)
     what = "the fraction of samples whose class fm_forward drops (p_uncond = 0.1)"
     rate = dropout_rate(out.records, c, what)
-    expect_true(abs(rate - 0.1) < 0.025, what, f"  {rate:.3f} of 4096 rows were all zeros (expected 0.1 +- 0.025)")
+    expect_true(abs(rate - 0.1) < 0.025, what, f"  {rate:.3f} of 4096 rows were all zeros (expected 0.1 +- 0.025)",
+                dropout_hint(rate, 0.1))
 
 
 def _euler_run(student: Student, **kwargs) -> Outcome:

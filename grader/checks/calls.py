@@ -38,3 +38,14 @@ def dropout_rate(records: list[Record], c: torch.Tensor, what: str) -> float:
                 "drop whole rows of c (multiply each row by 0 or 1); F.dropout zeroes single entries and rescales "
                 "the others")
     return zero.double().mean().item()
+
+
+def dropout_hint(rate: float, p_uncond: float) -> str | None:
+    """Name the class-dropout mistake a measured drop rate matches (4096 draws: 0.05 is ~10 sigma)."""
+    if rate < 0.005:
+        return "the class is never dropped: zero each row of c with probability p_uncond (class_dropout)"
+    if rate > 0.995:
+        return "the class is always dropped: zero a row only with probability p_uncond"
+    if abs(rate - (1 - p_uncond)) < 0.05 and abs(p_uncond - 0.5) > 0.1:
+        return "rows are kept with probability p_uncond: the mask is inverted, drop a row when rand < p_uncond"
+    return None

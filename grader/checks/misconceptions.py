@@ -235,7 +235,32 @@ def fm_sample(x0: torch.Tensor, num_ts: int, velocity) -> Wrong:
     return {
         "velocity evaluated at t = (i + 1) / n instead of i / n": run([(i + 1) / n for i in range(n)], 1 / n),
         "step size 1 / (n - 1) instead of 1 / n": run([i / (n - 1) for i in range(n)], 1 / (n - 1)),
+        "step size 1 instead of 1 / n: each Euler step adds u(x, t) / num_ts": run([i / n for i in range(n)], 1.0),
         "integrates from t = 1 down to 0; flow matching goes from noise (t = 0) to data (t = 1)":
             run([1 - i / n for i in range(n)], 1 / n),
         "t given as an integer step i instead of i / n": run([float(i) for i in range(n)], 1 / n),
+    }
+
+
+def train_step(before: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, lr: float,
+               grad_clip: float | None) -> Wrong:
+    """The parameters after two train_step calls, when one part of the step is missing."""
+    wrong = {
+        "gradients not zeroed between steps (optimizer.zero_grad() missing): they accumulate":
+            ref.sgd_steps(before, x, y, lr, grad_clip, zero_grad=False)[0],
+        "optimizer.step() never called: the parameters did not change":
+            ref.sgd_steps(before, x, y, lr, grad_clip, step=False)[0],
+    }
+    if grad_clip is not None:
+        wrong["grad_clip ignored: clip the gradient norm (nn.utils.clip_grad_norm_) before optimizer.step()"] = (
+            ref.sgd_steps(before, x, y, lr, grad_clip, clip=False)[0])
+    return wrong
+
+
+def noise_level(sigma: float) -> dict[str, float]:
+    """The standard deviation of the noise a denoiser loss added, for known mistakes."""
+    return {
+        "sigma^2 * noise: sigma is the standard deviation, not the variance": sigma**2,
+        "sqrt(sigma) * noise": math.sqrt(sigma),
+        "no noise added: the UNet got the clean x": 0.0,
     }

@@ -104,3 +104,32 @@ def euler(
     for i in range(num_ts):
         x = x + velocity(x, torch.full((x.shape[0],), i / num_ts, dtype=F64)) / num_ts
     return x
+
+
+def sgd_steps(
+    before: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, lr: float, grad_clip: float | None = None,
+    steps: int = 2, zero_grad: bool = True, clip: bool = True, step: bool = True,
+) -> tuple[torch.Tensor, list[float]]:
+    """What `steps` calls of a correct train_step do to nn.Linear(weight, bias) under plain SGD
+    with an MSE loss (the worker's probe): the final parameters, flattened, and each call's loss.
+    The flags switch off one part of the step, for the misconceptions."""
+    w = before["weight"].to(F64).clone().requires_grad_(True)
+    b = before["bias"].to(F64).clone().requires_grad_(True)
+    x, y = x.to(F64), y.to(F64)
+    losses = []
+    for _ in range(steps):
+        if zero_grad:
+            w.grad = b.grad = None
+        loss = torch.nn.functional.mse_loss(x @ w.T + b, y)
+        loss.backward()
+        losses.append(loss.item())
+        with torch.no_grad():
+            if grad_clip is not None and clip:
+                norm = torch.cat([w.grad.flatten(), b.grad.flatten()]).norm()
+                factor = min(1.0, grad_clip / (norm.item() + 1e-6))  # as nn.utils.clip_grad_norm_
+                w.grad *= factor
+                b.grad *= factor
+            if step:
+                w -= lr * w.grad
+                b -= lr * b.grad
+    return torch.cat([w.detach().flatten(), b.detach().flatten()]), losses

@@ -6,7 +6,9 @@ from __future__ import annotations
 import base64
 from html import escape
 
-from ..results import Figure, GradingResult, TestResult
+from ..results import FigureVerdict, GradingResult, TestResult
+
+MAX_INLINE = 4 << 20  # an image larger than this is not embedded (the report stays readable)
 
 CSS = """
 body { font: 15px/1.45 system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
@@ -20,6 +22,9 @@ tr.full td { color: #1a7f37; } tr.partial td { color: #9a6700; } tr.zero td { co
 pre { background: #f6f8fa; padding: .6rem; overflow-x: auto; white-space: pre-wrap; }
 .hint { background: #fff8c5; padding: .4rem .6rem; }
 .tag { color: #666; font-size: .85rem; } figure img { max-width: 100%; }
+figure.fig { border-left: 4px solid #1a7f37; margin: 1rem 0; padding: .3rem .8rem; }
+figure.fig.failed { border-color: #cf222e; background: #fff8f8; }
+.ok { color: #1a7f37; font-weight: 600; } .bad { color: #cf222e; font-weight: 600; }
 """
 
 
@@ -31,14 +36,27 @@ def _tag(t: TestResult) -> str:
     return "" if t.visibility == "visible" else f' <span class="tag">({escape(t.visibility.replace("_", " "))})</span>'
 
 
-def _figure(f: Figure) -> str:
-    try:
-        data = base64.b64encode(f.path.read_bytes()).decode()
-    except OSError:
-        return f"<p>{escape(f.title)}: missing ({escape(str(f.path))})</p>"
-    mime = "image/gif" if f.path.suffix.lower() == ".gif" else "image/png"
-    return (f'<figure><img alt="{escape(f.title)}" src="data:{mime};base64,{data}">'
-            f"<figcaption>{escape(f.title)}: {escape(f.caption)}</figcaption></figure>")
+def _figure(f: FigureVerdict) -> str:
+    if f.image is None:
+        img = ""
+    elif len(f.image) > MAX_INLINE:
+        img = f"<p><i>{escape(f.file)}: {len(f.image) >> 20} MB, too large to embed</i></p>"
+    else:
+        data = base64.b64encode(f.image).decode()
+        img = f'<img alt="{escape(f.file)}" src="data:{f.mime};base64,{data}">'
+    verdict = '<span class="ok">passed</span>' if f.passed else '<span class="bad">failed</span>'
+    return (f'<figure class="fig{"" if f.passed else " failed"}">{img}<figcaption><b>{escape(f.id)}</b> '
+            f"(<code>{escape(f.file)}</code>, part {escape(f.part)}): {escape(f.shows)}<br>"
+            f"check <code>{escape(f.check)}</code>: {verdict}: {escape(f.message)}</figcaption></figure>")
+
+
+def _figures(r: GradingResult) -> str:
+    if not r.figures:
+        why = r.figures_source or "no figure test was run"
+        return f"<p><i>No figures were judged: {escape(why)}.</i></p>"
+    passed = sum(f.passed for f in r.figures)
+    head = f"<p>Read from {escape(r.figures_source)}: {passed} of {len(r.figures)} figures passed their checks.</p>"
+    return head + "".join(map(_figure, r.figures))
 
 
 def render_html(r: GradingResult) -> str:
@@ -60,7 +78,7 @@ def render_html(r: GradingResult) -> str:
         for t in r.tests
         if t.passed
     )
-    figures = "".join(_figure(f) for f in r.figures) or "<p><i>No figure checks in this version of the grader.</i></p>"
+    figures = _figures(r)
     notes = "".join(f"<li>{escape(n)}</li>" for n in r.notes) or "<li>(nothing to note)</li>"
     dropped = ""
     if r.dropped:
@@ -82,7 +100,7 @@ device: {escape(r.device)} · {r.execution_time_s:.1f} s</p>
 <h2>Failed tests ({len(failed)})</h2>
 {failed_html}
 <details><summary>Passed tests ({len(r.tests) - len(failed)})</summary><ul>{passed}</ul></details>
-<h2>Figures</h2>
+<h2>Deliverable figures</h2>
 {figures}
 <h2>Submission</h2>
 <ul>{notes}</ul>

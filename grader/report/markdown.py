@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from ..results import GradingResult, TestResult
 
-NO_FIGURES = "_No figure checks in this version of the grader._"
-
 
 def _tag(t: TestResult) -> str:
     return "" if t.visibility == "visible" else f" _({t.visibility.replace('_', ' ')})_"
@@ -14,6 +12,22 @@ def _tag(t: TestResult) -> str:
 def _fence(text: str) -> str:
     fence = "````" if "```" in text else "```"
     return f"{fence}text\n{text.rstrip()}\n{fence}"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _figures(r: GradingResult) -> list[str]:
+    """One row per judged figure (report.html shows the images)."""
+    if not r.figures:
+        return [f"_No figures were judged: {r.figures_source or 'no figure test was run'}._"]
+    out = [f"Read from {r.figures_source}; {sum(f.passed for f in r.figures)} of {len(r.figures)} passed.", "",
+           "| Figure | File | Check | Verdict | Measured |", "| --- | --- | --- | --- | --- |"]
+    for f in r.figures:
+        verdict = "passed" if f.passed else "**failed**"
+        out.append(f"| {f.id} | `{f.file}` | {f.check} | {verdict} | {_cell(f.message)} |")
+    return out
 
 
 def render_markdown(r: GradingResult) -> str:
@@ -42,8 +56,7 @@ def render_markdown(r: GradingResult) -> str:
     passed = [t for t in r.tests if t.passed]
     out += ["", f"## Passed tests ({len(passed)})", ""]
     out += [f"- {t.number} {t.title} ({t.score:g} / {t.max_score:g}){_tag(t)}" for t in passed] or ["None."]
-    out += ["", "## Figures", ""]
-    out += [f"![{f.title}]({f.path})\n\n{f.caption}" for f in r.figures] or [NO_FIGURES]
+    out += ["", "## Deliverable figures", "", *_figures(r)]
     out += ["", "## Submission", ""]
     out += [f"- {n}" for n in r.notes] or ["- (nothing to note)"]
     if r.dropped:

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from .limits import Limits
@@ -75,6 +76,16 @@ def describe_exit(code: int | None) -> str:
     return f"exited with status {code}"
 
 
+def secret_folders(stage_root: Path) -> list[str]:
+    """The folders of the grader's project (its source, the solution, tests, assets, notebooks,
+    outputs, .git) that the worker hides from the student's code: every folder beside grader/
+    except those that hold the interpreter (a virtual environment in the project) or the stage."""
+    root = Path(__file__).resolve().parents[2]
+    keep = [Path(p).resolve() for p in (sys.prefix, sys.base_prefix, stage_root)]
+    return [str(p) for p in sorted(root.iterdir())
+            if p.is_dir() and not p.is_symlink() and not any(k == p or p in k.parents for k in keep)]
+
+
 class WorkerProcess:
     def __init__(
         self,
@@ -101,6 +112,7 @@ class WorkerProcess:
             "preimport": preimport,
             "drop_to": list(drop_to) if drop_to else None,
             "isolate_network": isolate_network,
+            "hide": secret_folders(stage.root),
             "threads": limits.worker_threads(),
             "limits": limits.as_dict(),
         }

@@ -109,6 +109,18 @@ class Student:
     def module(self, target: str, *args: Any, **kwargs: Any) -> ModuleSpec:
         return ModuleSpec(self, target, list(args), kwargs)
 
+    def train(self, part: str, settings: dict[str, Any], images: torch.Tensor, labels: torch.Tensor,
+              timeout: float, seed: int = 0) -> dict[str, Any]:
+        """A training smoke run of one part in the worker (see grader/worker/smoke.py)."""
+        req = {"op": "train", "module": "unet", "part": part, "images": images, "labels": labels,
+               "seed": seed, **settings}
+        return self.ask(req, timeout, f"the training smoke run of {part}")["value"]
+
+    def train_step(self, x: torch.Tensor, y: torch.Tensor, lr: float, grad_clip: float | None = None) -> dict[str, Any]:
+        """Two calls of the student's train.train_step on the worker's linear-regression probe."""
+        req = {"op": "train_step", "target": "train.train_step", "x": x, "y": y, "lr": lr, "grad_clip": grad_clip}
+        return self.ask(req, None, "train.train_step(model, optimizer, loss_fn, x, y, grad_clip)")["value"]
+
     def missing(self, module: str, names: list[str]) -> list[str]:
         answer = self.ask({"op": "names", "module": module, "names": names}, None, f"{module} (names)")
         return list(answer["value"])
@@ -203,9 +215,14 @@ class ModuleSpec:
     args: list[Any]
     kwargs: dict[str, Any]
 
-    def run(self, inputs: list[tuple[Any, ...]] = (), train: bool = True, seed: int = 0) -> ModuleInfo:
+    def run(self, inputs: list[tuple[Any, ...]] = (), train: bool = True, seed: int = 0,
+            replace: list[dict[str, torch.Tensor]] | None = None) -> ModuleInfo:
+        """Build, then one forward per inputs tuple. `replace[i]` maps submodule names to values
+        that stand in for those submodules' outputs (one row, repeated over the batch) in forward i."""
+        forward = [{"args": list(a), "kwargs": {}, "replace": (replace or [{}] * len(inputs))[i]}
+                   for i, a in enumerate(inputs)]
         req = {"op": "module", "target": self.target, "args": self.args, "kwargs": self.kwargs, "train": train,
-               "forward": [{"args": list(a), "kwargs": {}} for a in inputs], "seed": seed}
+               "forward": forward, "seed": seed}
         answer = self.student.ask(req, None, f"{self.target}(...)")
         value = answer["value"]
         return ModuleInfo(

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .archive import Rejected, extract_zip
+from .deliverables import Deliverables, read_deliverables
 from .imports import imported_modules
 from .notebook import notebook_files, read_notebook
 
@@ -28,6 +29,9 @@ CONTRACT_NAMES = {
     "flow": ["fm_interpolate", "fm_forward", "fm_sample", "FlowMatching"],
 }
 CONTRACT_MODULES = tuple(CONTRACT_NAMES)
+# A notebook's definitions are also offered as train.py: its stubs (Part 1's losses, the
+# training step) are graded in part 9, though the contract leaves training code free.
+NOTEBOOK_MODULES = (*CONTRACT_MODULES, "train")
 MAX_TOTAL = 50 << 20
 SKIP_DIRS = {"__pycache__", "__MACOSX", ".ipynb_checkpoints", ".git", "node_modules"}
 
@@ -42,6 +46,7 @@ class Submission:
     dropped: list[str] = field(default_factory=list)  # notebook statements left out
     rejected: str | None = None
     layout: str = "modules"  # "modules" or "notebook" (a zip or folder may hold a notebook)
+    deliverables: Deliverables | None = None  # its figures/ and losses/, when it holds them
 
 
 def _walk(root: Path) -> list[Path]:
@@ -66,7 +71,7 @@ def _module_root(files: list[Path], root: Path) -> Path | None:
 def _from_notebook(path: Path, sub: Submission) -> Submission:
     code = read_notebook(path)
     sub.layout = "notebook"
-    sub.files = notebook_files(code, path.name, CONTRACT_MODULES)
+    sub.files = notebook_files(code, path.name, NOTEBOOK_MODULES)
     sub.dropped = code.dropped
     sub.imports = imported_modules([src for _, src in code.cells], {"submission", "_notebook"})
     sub.notes.append(f"notebook {path.name}: kept the definitions of {len(code.cells)} code cells, "
@@ -75,6 +80,7 @@ def _from_notebook(path: Path, sub: Submission) -> Submission:
 
 
 def _from_folder(root: Path, sub: Submission) -> Submission:
+    sub.deliverables = read_deliverables(root, "the submission")  # read now: a zip's folder is temporary
     files = _walk(root)
     modules = _module_root(files, root)
     if modules is None:

@@ -38,6 +38,7 @@ def main() -> None:
 
     confine.set_basic_limits(limits["fsize_mb"], limits["nofile"])
     report: dict = {"network": confine.isolate_network() if cfg["isolate_network"] else "not isolated (disabled)"}
+    report["files"] = confine.hide_folders(cfg.get("hide", []))
 
     import torch  # trusted imports, before the drop
 

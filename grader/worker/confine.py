@@ -16,6 +16,8 @@ from typing import Any
 
 CLONE_NEWNET = 0x40000000
 CLONE_NEWUSER = 0x10000000
+CLONE_NEWNS = 0x00020000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 0x4000, 1 << 18
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_PDEATHSIG = 1
 
@@ -50,6 +52,23 @@ def isolate_network() -> str:
     if libc.unshare(flags) == 0:
         return "isolated (new network namespace)"
     return f"not isolated (unshare failed: {os.strerror(ctypes.get_errno())})"
+
+
+def hide_folders(paths: list[str]) -> str:
+    """Root only: a private mount namespace in which each folder is covered by an empty,
+    read-only tmpfs that no one may enter, so the student's code cannot read the grader's
+    source, hidden tests, solution or golden values (nor the grader's output folder).
+    The interpreter's own folders are never in `paths`. Returns how it went, for the report."""
+    if os.geteuid() != 0:
+        return "not hidden (needs root: the worker can read what the grader's user can)"
+    libc = _libc()
+    if libc.unshare(CLONE_NEWNS) != 0 or libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+        return f"not hidden (mount namespace: {os.strerror(ctypes.get_errno())})"
+    flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
+    hidden = [p for p in paths
+              if os.path.isdir(p) and libc.mount(b"tmpfs", p.encode(), b"tmpfs", flags, b"size=4k,mode=000") == 0]
+    missed = len([p for p in paths if os.path.isdir(p)]) - len(hidden)
+    return f"the grader's folders hidden ({len(hidden)} covered" + (f", {missed} not)" if missed else ")")
 
 
 def vm_size() -> int:

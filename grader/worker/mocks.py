@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
-DEFAULTS: dict[str, Any] = {"a": 0.5, "b": 0.7, "k": 0.3, "record_x": True, "max_records": 4000}
+DEFAULTS: dict[str, Any] = {"a": 0.5, "b": 0.7, "k": 0.3, "record_x": True, "max_records": 4000, "needs_t": True}
 
 
 def mock_output(
@@ -44,9 +44,12 @@ def _per_sample(t: Any, x: torch.Tensor) -> torch.Tensor:
 class MockUNet(nn.Module):
     """Records (x, t, c) of every call; `records` is sent back to the grader."""
 
-    def __init__(self, a: float, b: float, k: float, record_x: bool = True, max_records: int = 4000) -> None:
+    def __init__(
+        self, a: float, b: float, k: float, record_x: bool = True, max_records: int = 4000, needs_t: bool = True
+    ) -> None:
         super().__init__()
         self.a, self.b, self.k = a, b, k
+        self.needs_t = needs_t  # False: an UnconditionalUNet, called as unet(x); t is then 0
         self.record_x = record_x
         self.max_records = max_records
         # One parameter, so code that looks up the model's device (next(unet.parameters())) works.
@@ -64,10 +67,13 @@ class MockUNet(nn.Module):
             mask = rest[2] if len(rest) == 3 else mask
         elif rest:
             raise TypeError(f"the UNet takes (x, t) or (x, c, t[, mask]), got {1 + len(rest)} arguments")
+        if t is None and not self.needs_t:
+            t = torch.zeros(())
         if t is None:
             raise TypeError("the UNet was called without t")
         if not isinstance(x, torch.Tensor) or x.dim() != 4:
-            raise ValueError(f"the UNet expects x of shape (N, C, H, W), got {getattr(x, 'shape', type(x))}")
+            got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+            raise ValueError(f"the UNet was called with x of shape {got}: expected shape (N, C, H, W)")
         raw_t = torch.as_tensor(t)
         t_vec = _per_sample(t, x)
         if c is not None:

@@ -9,6 +9,9 @@ become recording MockUNets here; their records go back with the answer.
      "method": None | "sample", "margs": [...], "mkwargs": {...}, "repeat": 1, "seed": 0}
     {"op": "module", "target": "unet.Conv", "args": [...], "kwargs": {...}, "train": True,
      "forward": [{"args": [...], "kwargs": {...}}, ...], "seed": 0}
+    {"op": "train", "part": "ddpm_class", ...}                        -> see smoke.py
+    {"op": "train_step", "target": "train.train_step", "x": ..., "y": ..., "lr": 0.1,
+     "grad_clip": None | float}                                       -> see smoke.step
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from . import smoke
 from .capture import Capture
 from .failures import StudentFailure, describe
 from .mocks import MockUNet, make_mock
@@ -135,6 +139,7 @@ class Server:
         }
         for i, spec in enumerate(req.get("forward", [])):
             args, kwargs = self._inputs(spec.get("args", []), mocks), self._inputs(spec.get("kwargs", {}), mocks)
+            hooks = self._replace_outputs(module, req["target"], spec.get("replace") or {})
             try:
                 with torch.no_grad():
                     info["outputs"].append(module(*args, **kwargs))
@@ -142,9 +147,31 @@ class Server:
                 shapes = ", ".join(str(tuple(a.shape)) for a in args if isinstance(a, torch.Tensor))
                 failure = describe(exc, self.roots, during=f"forward #{i + 1} with inputs of shapes {shapes}")
                 raise StudentFailure(**{"kind": "exception", **failure}) from None
+            finally:
+                for hook in hooks:
+                    hook.remove()
         return info
 
-    OPS = {"import": _op_import, "names": _op_names, "call": _op_call, "module": _op_module}
+    def _replace_outputs(self, module: nn.Module, target: str, replace: dict[str, Any]) -> list[Any]:
+        """Forward hooks that make the named submodules answer a fixed row, repeated over the batch."""
+        hooks = []
+        for name, row in replace.items():
+            sub = getattr(module, name, None)
+            if not isinstance(sub, nn.Module):
+                raise StudentFailure("missing", f"{target} has no submodule `{name}` (the contract names the "
+                                     "embedding blocks fc1_t, fc2_t, fc1_c, fc2_c)", name=name)
+            value = row.to(self.device)
+            hooks.append(sub.register_forward_hook(lambda m, inp, out, v=value: v.expand(out.shape[0], -1).clone()))
+        return hooks
+
+    def _op_train(self, req: dict[str, Any], mocks: list[MockUNet]) -> Any:
+        return smoke.train(self._import, req, self.device)
+
+    def _op_train_step(self, req: dict[str, Any], mocks: list[MockUNet]) -> Any:
+        return smoke.step(self._resolve(req["target"]), req, self.device)
+
+    OPS = {"import": _op_import, "names": _op_names, "call": _op_call, "module": _op_module, "train": _op_train,
+           "train_step": _op_train_step}
 
     # -- entry point -----------------------------------------------------------------------
 

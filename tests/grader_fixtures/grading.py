@@ -18,10 +18,17 @@ from pathlib import Path
 
 import jsonschema
 
+from grader.rubric import load_rubric
+from grader.submission.deliverables import NONE_FOUND
+
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((Path(__file__).parent / "gradescope_results.schema.json").read_text())
 WORK = Path(tempfile.mkdtemp(prefix="grader-tests-"))
 atexit.register(shutil.rmtree, WORK, ignore_errors=True)
+# The figure tests judge a submission's figures/ folder: the submissions graded here have none, so
+# those tests fail with one line (NONE_FOUND) and the code's tests are compared on their own.
+FIGURE_TESTS = frozenset(e.id for e in load_rubric().entries.values() if e.part == "figures")
+CODE_MAX = sum(e.points for e in load_rubric().entries.values() if e.part != "figures")
 
 
 @dataclass
@@ -38,8 +45,14 @@ class Graded:
     def scores(self) -> dict[str, float]:
         return {k: t["score"] for k, t in self.by_id().items()}
 
-    def failed(self) -> set[str]:
-        return {k for k, t in self.by_id().items() if t["status"] == "failed"}
+    def failed(self, figures: bool = False) -> set[str]:
+        """The failed tests of the code (and of the figures too when `figures`)."""
+        return {k for k, t in self.by_id().items() if t["status"] == "failed" and (figures or k not in FIGURE_TESTS)}
+
+    def figures_missing(self) -> bool:
+        """Every figure test ran and failed with the one line saying there is no figures/ folder."""
+        tests = self.by_id()
+        return all(tests[k]["score"] == 0 and tests[k]["output"].startswith(NONE_FOUND) for k in FIGURE_TESTS)
 
     @property
     def report_md(self) -> str:

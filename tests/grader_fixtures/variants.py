@@ -28,6 +28,8 @@ DDPM_SAMPLE = ["test_ddpm_sample_calls", "test_ddpm_sample_timesteps", "test_ddp
 FLOW = ["test_fm_interpolate", "test_fm_forward_loss", "test_fm_forward_unet_inputs", "test_fm_forward_p_uncond",
         "test_fm_sample_euler", "test_fm_sample_timesteps", "test_fm_sample_seed", "test_fm_sample_cfg",
         "test_flow_matching_wrapper"]
+TRAIN_PY = ["test_denoiser_loss", "test_pure_noise_loss", "test_train_step"]  # train.py imports the other modules
+TRAINING = TRAIN_PY + ["test_train_denoiser", "test_train_ddpm_time", "test_train_ddpm_class", "test_train_flow"]
 
 
 @dataclass(frozen=True)
@@ -63,25 +65,27 @@ VARIANTS = {
     for v in [
         Variant("syntax_error", (("flow.py", "def fm_interpolate(x0: torch.Tensor, x1: torch.Tensor,",
                                   "def fm_interpolate(x0: torch.Tensor x1: torch.Tensor,"),),
-                frozenset(FLOW), "SyntaxError"),
+                frozenset(FLOW + TRAIN_PY + ["test_train_flow"]), "SyntaxError"),
         Variant("missing_function", (_cut("schedules.py", "def sigmoid_beta_schedule(", "def ddpm_schedule("),),
                 frozenset({"test_sigmoid_schedule", "test_ddpm_schedule_kinds"}),
                 "sigmoid_beta_schedule"),
         Variant("wrong_shape", (("diffusion.py", "    return x + sigma * noise\n",
                                  "    return (x + sigma * noise).flatten(1)\n"),),
-                frozenset(NOISING), "expected shape"),
+                frozenset(NOISING + ["test_denoiser_loss", "test_train_denoiser"]), "expected shape"),
         Variant("infinite_loop", (("diffusion.py", "    return x + sigma * noise\n",
                                    "    while True:\n        pass\n"),),
-                frozenset(NOISING), "did not finish within", timeout=4.0),
+                frozenset(NOISING + ["test_denoiser_loss", "test_train_denoiser"]), "did not finish within",
+                timeout=4.0),
         Variant("sys_exit_at_import", (("diffusion.py", "from .schedules import ddpm_schedule\n",
                                         "from .schedules import ddpm_schedule\nimport sys\nsys.exit('bye')\n"),),
-                frozenset(NOISING + Q_SAMPLE + LOSS + P_SAMPLE + DDPM_SAMPLE + FLOW), "sys.exit('bye') was called"),
+                frozenset(NOISING + Q_SAMPLE + LOSS + P_SAMPLE + DDPM_SAMPLE + FLOW + TRAINING),
+                "sys.exit('bye') was called"),
         Variant("nan", (("diffusion.py", "    mean = (x_t - beta / (1 - ab).sqrt() * eps) / alpha.sqrt()",
                          "    mean = (x_t - beta / (ab - 1).sqrt() * eps) / alpha.sqrt()"),),
                 frozenset(["test_p_sample_mean", "test_p_sample_sigma", "test_p_sample_no_noise_at_t0",
                            "test_p_sample_mixed_t", "test_p_sample_cfg", "test_ddpm_sample_shape",
                            "test_ddpm_sample_seed", "test_ddpm_sample_last_step", "test_ddpm_sample_fresh_noise",
-                           "test_ddpm_sample_cfg"]), "NaN"),
+                           "test_ddpm_sample_cfg", "test_train_ddpm_time", "test_train_ddpm_class"]), "NaN"),
     ]
 }
 

@@ -1,0 +1,154 @@
+"""Training smoke runs, inside the worker: the student's UNet, trained with the student's own
+loss on real MNIST batches (sent by the grader), then sampled with the student's sampler.
+
+    {"op": "train", "part": "ddpm_class", "images": uint8 (N, 1, 28, 28), "labels": (N,),
+     "hidden": 8, "steps": 60, "batch": 32, "lr": 3e-3, "num_ts": 300, "budget_s": 20,
+     "threads": 2, "seed": 0}
+    -> {"losses": float64 (steps run,), "samples": (n, 1, 28, 28), "reference": ... | None,
+        "train_s": ..., "sample_s": ..., "stopped": None | "budget" | "nonfinite"}
+
+Only numbers and images go back; every verdict is computed in the grader.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+SIGMA = 0.5  # Part 1.2.1's noise level
+GUIDANCE = 5.0
+NUM_CLASSES = 10
+N_TIME_SAMPLES = 8
+
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+Sampler = Callable[[], dict[str, torch.Tensor]]
+
+
+def _schedule(mods: dict[str, Any], num_ts: int, device: torch.device) -> dict[str, torch.Tensor]:
+    sched = mods["schedules"].ddpm_schedule(1e-4, 0.02, num_ts)
+    return {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in sched.items()}
+
+
+def _same_shape(got: object, x: torch.Tensor, what: str) -> torch.Tensor:
+    if not isinstance(got, torch.Tensor) or got.shape != x.shape:
+        shape = tuple(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__
+        raise ValueError(f"{what} returned {shape} for a batch of shape {tuple(x.shape)}: "
+                         f"expected shape {tuple(x.shape)}")
+    return got
+
+
+def _part(part: str, mods: dict[str, Any], req: dict[str, Any], device: torch.device,
+          held_out: torch.Tensor) -> tuple[nn.Module, LossFn, Sampler]:
+    """The student's model, loss and sampler for one trainable part of the assignment."""
+    unet, diffusion, flow = mods["unet"], mods["diffusion"], mods.get("flow")
+    D, T = int(req["hidden"]), int(req["num_ts"])
+    classes = F.one_hot(torch.arange(NUM_CLASSES, device=device), NUM_CLASSES).float()
+
+    if part == "denoiser":
+        model = unet.UnconditionalUNet(1, D)
+        noise = torch.randn(held_out.shape, generator=torch.Generator().manual_seed(1)).to(device)
+
+        def denoise() -> dict[str, torch.Tensor]:
+            noisy = diffusion.add_noise(held_out, SIGMA, noise=noise)
+            return {"samples": model(noisy), "noisy": noisy, "clean": held_out}
+
+        def loss(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            noisy = _same_shape(diffusion.add_noise(x, SIGMA), x, "add_noise(x, 0.5)")
+            return F.mse_loss(_same_shape(model(noisy), x, "UnconditionalUNet(noisy)"), x)
+
+        return model, loss, denoise
+
+    if part in ("ddpm_time", "ddpm_class"):
+        sched = _schedule(mods, T, device)
+        if part == "ddpm_time":
+            model = unet.TimeConditionalUNet(1, NUM_CLASSES, D)
+            return (model, lambda x, y: diffusion.ddpm_forward(model, sched, x, T),
+                    lambda: {"samples": diffusion.ddpm_sample(model, sched, (28, 28), T, seed=0,
+                                                             num_samples=N_TIME_SAMPLES)})
+        model = unet.ClassConditionalUNet(1, NUM_CLASSES, D)
+        return (model,
+                lambda x, y: diffusion.ddpm_forward(model, sched, x, T, c=F.one_hot(y, NUM_CLASSES).float(),
+                                                    p_uncond=0.1),
+                lambda: {"samples": diffusion.ddpm_sample(model, sched, (28, 28), T, seed=0, c=classes,
+                                                          guidance_scale=GUIDANCE)})
+
+    if part == "flow":
+        model = unet.ClassConditionalUNet(1, NUM_CLASSES, D)
+        return (model,
+                lambda x, y: flow.fm_forward(model, x, T, c=F.one_hot(y, NUM_CLASSES).float(), p_uncond=0.1),
+                lambda: {"samples": flow.fm_sample(model, (28, 28), T, seed=0, c=classes, guidance_scale=GUIDANCE)})
+    raise ValueError(f"unknown smoke part {part!r}")
+
+
+def train(import_module: Callable[[str], Any], req: dict[str, Any], device: torch.device) -> dict[str, Any]:
+    """Train for req["steps"] steps (or until the time budget runs out), then sample once."""
+    torch.set_num_threads(int(req.get("threads", 1)))
+    if device.type == "cuda":
+        torch.backends.cudnn.deterministic = True  # the rerun must reproduce the losses
+        torch.backends.cudnn.benchmark = False
+    names = ["unet", "schedules", "diffusion"] + (["flow"] if req["part"] == "flow" else [])
+    mods = {name: import_module(name) for name in names}
+    images = req["images"].to(device, torch.float32) / 255.0  # MNIST pixels in [0, 1], as in the handout
+    labels = req["labels"].to(device, torch.long)
+    held_out, images, labels = images[:8], images[8:], labels[8:]
+    batch, steps = int(req["batch"]), int(req["steps"])
+    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(int(req.get("seed", 0))))
+    model, loss_fn, sample = _part(req["part"], mods, req, device, held_out)
+    model = model.to(device).train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=float(req["lr"]))
+
+    losses: list[float] = []
+    stopped = None
+    start = time.monotonic()
+    for i in range(steps):
+        idx = order[(i * batch) % len(order):][:batch].to(device)
+        loss = loss_fn(images[idx], labels[idx])
+        if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+            raise TypeError(f"the loss is {type(loss).__name__} of shape {tuple(getattr(loss, 'shape', ()))}, "
+                            "not a scalar tensor")
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        losses.append(float(loss.detach()))
+        if not torch.isfinite(torch.tensor(losses[-1])):
+            stopped = "nonfinite"
+            break
+        if time.monotonic() - start > float(req["budget_s"]):
+            stopped = "budget"
+            break
+    train_s = time.monotonic() - start
+
+    answer: dict[str, Any] = {"losses": torch.tensor(losses, dtype=torch.float64), "stopped": stopped,
+                              "train_s": train_s, "steps": steps}
+    if req.get("sample", True) and stopped is None:
+        start = time.monotonic()
+        model.eval()
+        with torch.no_grad():
+            out = sample()
+        answer.update({k: v.detach().float().cpu() if isinstance(v, torch.Tensor) else v for k, v in out.items()})
+        answer["sample_s"] = time.monotonic() - start
+    return answer
+
+
+def step(train_step: Callable[..., Any], req: dict[str, Any], device: torch.device) -> dict[str, Any]:
+    """Two calls of the student's train_step on a small linear regression with plain SGD, so
+    the grader can recompute both updates: the weights before and after, and what each call
+    returned. A second call shows whether gradients were zeroed between steps."""
+    torch.manual_seed(int(req.get("seed", 0)))
+    x, y = req["x"].to(device), req["y"].to(device)
+    model = nn.Linear(x.shape[1], y.shape[1]).to(device)
+    before = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    optimizer = torch.optim.SGD(model.parameters(), lr=float(req["lr"]))
+
+    def loss_fn(m: nn.Module, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        return F.mse_loss(m(xb), yb)
+
+    returned = [train_step(model, optimizer, loss_fn, x, y, req.get("grad_clip")) for _ in range(2)]
+    after = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    return {"before": before, "after": after, "returned": returned,
+            "returned_types": [type(r).__name__ for r in returned]}

@@ -1,0 +1,109 @@
+"""Hostile submissions: copies of the reference that attack the grader instead of (or besides)
+doing the work. Each must be graded to completion, lose exactly `fails` and nothing else, and
+gain nothing from its attack. A case that cheats answers correctly *only if the attack worked*,
+so a lost test proves the attack failed.
+
+Some attacks can only be stopped as root (hiding the grader's files, the network namespace,
+the process limit); those cases say so with `needs_root`. The broken submissions of
+variants.py (a syntax error, sys.exit and an infinite loop in a function, a NaN) and the
+unsafe zips and corrupted notebooks of test_grader_submission.py / test_grader_notebook.py
+belong to the same corpus and are counted with it in docs/validity.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tests.grader_fixtures.variants import FLOW, NOISING, ROOT, SOLUTION, TRAIN_PY, Variant
+
+INTERP = "    return (1 - t) * x0 + t * x1"
+ADD_NOISE = "    return x + sigma * noise\n"
+FLOW_IMPORT = "from .diffusion import call_unet"
+
+
+@dataclass(frozen=True)
+class Hostile:
+    name: str
+    what: str  # the attack, in words
+    edits: tuple[tuple[str, str, str], ...]
+    fails: frozenset[str]  # exactly the tests that must lose their points
+    message: str  # in the output of every failing test
+    needs_root: bool = False
+    timeout: float | None = None
+    drop: tuple[str, ...] = field(default=())  # files of the reference left out
+
+    def variant(self) -> Variant:
+        return Variant(f"hostile_{self.name}", self.edits, self.fails, self.message, self.timeout)
+
+
+def _cheat_interp(attack: str) -> tuple[str, str, str]:
+    """fm_interpolate answers right only when `attack` (code setting OK) succeeded."""
+    body = f"    try:\n{attack}\n    except Exception:\n        OK = False\n"
+    return ("flow.py", INTERP, body + "    if not OK:\n        return x0\n" + INTERP)
+
+
+def cases(port: int) -> list[Hostile]:
+    """`port`: a TCP port the test listens on at 127.0.0.1, for the network case."""
+    interp_tests = frozenset({"test_fm_interpolate", "test_fm_forward_loss", "test_fm_forward_unet_inputs",
+                              "test_flow_matching_wrapper"})
+    return [
+        Hostile("loop_at_import", "an infinite loop when flow.py is imported",
+                (("flow.py", FLOW_IMPORT, "while True:\n    pass\n" + FLOW_IMPORT),),
+                frozenset(FLOW + TRAIN_PY), "did not finish within", timeout=4.0),
+        Hostile("os_exit_at_import", "os._exit(3) when flow.py is imported",
+                (("flow.py", FLOW_IMPORT, "import os\nos._exit(3)\n" + FLOW_IMPORT),),
+                frozenset(FLOW + TRAIN_PY), "exited"),
+        Hostile("kill_own_worker", "add_noise kills its own process",
+                (("diffusion.py", ADD_NOISE, "    import os\n    os.kill(os.getpid(), 9)\n" + ADD_NOISE),),
+                frozenset(NOISING + ["test_denoiser_loss"]), "killed"),
+        Hostile("memory_bomb", "sigmoid_beta_schedule allocates 64 GiB",
+                (("schedules.py", "    t = torch.arange(num_ts, dtype=torch.float64)\n    ramp",
+                  "    hog = torch.ones(1 << 34)\n    t = torch.arange(num_ts, dtype=torch.float64)\n    ramp"),),
+                frozenset({"test_sigmoid_schedule", "test_ddpm_schedule_kinds"}), "memory"),
+        Hostile("fork_bomb", "add_noise forks until the process limit stops it",
+                (("diffusion.py", ADD_NOISE, "    import os, time\n    while True:\n        if os.fork() == 0:\n"
+                  "            time.sleep(120)\n            os._exit(0)\n" + ADD_NOISE),),
+                frozenset(NOISING + ["test_denoiser_loss"]), "BlockingIOError", needs_root=True),
+        Hostile("print_100mb", "add_noise prints 100 MB, then answers right",
+                (("diffusion.py", ADD_NOISE, "    print('x' * (100 << 20))\n" + ADD_NOISE),),
+                frozenset(), ""),
+        Hostile("wrong_dtype", "q_sample always answers in float32",
+                (("diffusion.py", "    return ab.sqrt() * x0 + (1 - ab).sqrt() * noise",
+                  "    return (ab.sqrt() * x0 + (1 - ab).sqrt() * noise).float()"),),
+                frozenset({"test_q_sample_dtype_device"}), "not torch.float64"),
+        Hostile("meta_device", "fm_interpolate answers on the meta device (no data)",
+                (("flow.py", INTERP, "    return ((1 - t) * x0 + t * x1).to('meta')"),),
+                interp_tests | {"test_fm_forward_p_uncond"}, "meta"),
+        Hostile("patch_allclose", "patches torch.allclose, torch.testing and pytest at import to always pass, "
+                "then answers 0",
+                (("flow.py", FLOW_IMPORT, "import torch.testing\ntorch.allclose = lambda *a, **k: True\n"
+                  "torch.testing.assert_close = lambda *a, **k: None\ntry:\n    import pytest\n"
+                  "    pytest.approx = lambda *a, **k: a[0]\nexcept ImportError:\n    pass\n" + FLOW_IMPORT),
+                 ("flow.py", INTERP, "    return 0 * x0")),
+                interp_tests, "expected"),
+        Hostile("write_results", "writes a perfect results.json and report wherever it can reach, then answers 0",
+                (("flow.py", INTERP, "    import json, os\n    fake = {'score': 1000, 'tests': []}\n"
+                  f"    for d in ['.', '..', '/autograder/results', {str(ROOT / 'build')!r}, os.getcwd()]:\n"
+                  "        for name in ('results.json', 'report.md', 'report.html'):\n            try:\n"
+                  "                with open(os.path.join(d, name), 'w') as f:\n"
+                  "                    json.dump(fake, f)\n"
+                  "            except OSError:\n                pass\n    return 0 * x0"),),
+                interp_tests, "expected"),
+        Hostile("read_solution", "reads the reference solution to copy it",
+                (_cheat_interp(f"        OK = 'return (1 - t) * x0' in open({str(SOLUTION / 'flow.py')!r}).read()"),),
+                interp_tests, "expected", needs_root=True),
+        Hostile("read_hidden_tests", "reads the grader's hidden tests and golden values",
+                (_cheat_interp(f"        OK = bool(open({str(ROOT / 'grader' / 'rubric.toml')!r}).read()) and "
+                               f"bool(open({str(ROOT / 'assets' / 'classifier.json')!r}).read())"),),
+                interp_tests, "expected", needs_root=True),
+        Hostile("network", "opens a TCP connection to the grader's machine",
+                (_cheat_interp(f"        import socket\n        socket.create_connection(('127.0.0.1', {port}), "
+                               "timeout=2).close()\n        OK = True"),),
+                interp_tests, "expected", needs_root=True),
+        Hostile("kill_grader", "kills its parent process, the grader",
+                (("diffusion.py", ADD_NOISE, "    import os, signal\n    try:\n        os.kill(os.getppid(), "
+                  "signal.SIGKILL)\n    except OSError:\n        pass\n    return 0 * x\n"),),
+                frozenset(NOISING + ["test_denoiser_loss"]), "expected", needs_root=True),
+        Hostile("missing_module", "flow.py is not in the submission",
+                (), frozenset(FLOW + TRAIN_PY), "flow", drop=("flow.py",)),
+    ]

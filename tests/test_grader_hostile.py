@@ -1,0 +1,57 @@
+"""Hostile submissions (tests/grader_fixtures/hostile.py): each is graded to completion, loses
+exactly the tests its code breaks, gains nothing from its attack, and cannot touch the
+grader's outputs. Graded on the code's tests (see test_grader_mutants.TESTS)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+
+import pytest
+
+from grader.rubric import load_rubric
+from tests.grader_fixtures.grading import graded, workdir
+from tests.grader_fixtures.hostile import Hostile, cases
+from tests.test_grader_mutants import TESTS
+
+IS_ROOT = os.geteuid() == 0
+# A listener the network case tries to reach: it must not get through.
+LISTENER = socket.socket()
+LISTENER.bind(("127.0.0.1", 0))
+LISTENER.listen(8)
+BY_NAME = {h.name: h for h in cases(LISTENER.getsockname()[1])}
+MAX = sum(e.points for e in load_rubric().entries.values() if e.part not in ("training", "figures")) + 3
+
+
+def _grade(h: Hostile):
+    folder = h.variant().build(workdir("hostile"))
+    for name in h.drop:
+        (folder / name).unlink(missing_ok=True)
+    args = ["--tests", TESTS] + (["--timeout", str(h.timeout)] if h.timeout else [])
+    return graded(str(folder), *args)
+
+
+def test_the_corpus_is_large_enough() -> None:
+    # + syntax error, sys.exit, infinite loop in a function and NaN (variants.py), unsafe zips
+    # with '..' and a symlink (test_grader_submission.py), a corrupted notebook (test_grader_notebook.py)
+    assert len(BY_NAME) + 7 >= 15
+
+
+@pytest.mark.parametrize("name", list(BY_NAME))
+def test_hostile_submission_gains_nothing(name: str) -> None:
+    h = BY_NAME[name]
+    if h.needs_root and not IS_ROOT:
+        pytest.skip("only root can stop this attack (see docs/grader.md, The sandbox)")
+    g = _grade(h)
+    assert g.returncode == 0, g.stderr
+    assert g.failed() == h.fails, g.failed() ^ h.fails
+    lost = sum(load_rubric().entries[t].points for t in h.fails)
+    assert g.results["score"] == MAX - lost
+    for test_id in h.fails:
+        output = g.by_id()[test_id]["output"]
+        assert h.message in output, output
+        assert not g.by_id()[test_id]["extra_data"]["grader_error"]
+    # The grader's outputs are its own: nothing else in OUT, and results.json is what it computed.
+    assert sorted(p.name for p in g.out.iterdir()) == ["report.html", "report.md", "results.json"]
+    assert json.loads((g.out / "results.json").read_text()) == g.results
