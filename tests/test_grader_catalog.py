@@ -39,8 +39,9 @@ def test_rubric_and_catalog_agree() -> None:
 
 def test_rubric_is_sound() -> None:
     rubric = load_rubric()
-    figures = sum(e.points for e in rubric.entries.values() if e.part == "figures")
-    assert (rubric.max_score - figures, figures) == (100, 20)  # the code, and the deliverable figures
+    points = {part: sum(e.points for e in rubric.entries.values() if e.part == part) for part in rubric.parts}
+    training, figures = points.pop("training"), points.pop("figures")
+    assert (sum(points.values()), training, figures) == (100, 15, 20)  # the code, training, the figures
     assert all(e.visibility in VISIBILITIES and e.points > 0 and e.title for e in rubric.entries.values())
     for part in rubric.parts:  # each part ships at least one public test to students
         assert any(e.public for e in rubric.entries.values() if e.part == part), part

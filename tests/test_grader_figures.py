@@ -396,7 +396,7 @@ def test_pure_noise_figures_lose_every_point(quick: Path) -> None:
     assert g["results"]["score"] == 0
     assert all(t["status"] == "failed" for t in g["by_id"].values())
     outputs = "\n".join(t["output"] for t in g["by_id"].values())
-    for message in ("rank correlation", "white background", "read as a digit", "column's digit", "spread between"):
+    for message in ("rank correlation", "white background", "look like digits", "column's digit", "spread between"):
         assert message in outputs
 
 

@@ -49,7 +49,7 @@ def test_a_broken_cell_costs_only_its_definitions() -> None:
     g = graded(str(_broken_notebook()))
     assert g.returncode == 0, g.stderr
     needs_interpolate = {"test_fm_interpolate", "test_fm_forward_loss", "test_fm_forward_unet_inputs",
-                         "test_fm_forward_p_uncond", "test_flow_matching_wrapper"}
+                         "test_fm_forward_p_uncond", "test_flow_matching_wrapper", "test_train_flow"}
     assert g.failed() == needs_interpolate
     assert set(FLOW) - needs_interpolate <= {k for k, v in g.scores().items() if v > 0}
     assert "the notebook does not define `fm_interpolate`" in g.by_id()["test_fm_interpolate"]["output"]
