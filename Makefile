@@ -11,11 +11,12 @@ DEVICE ?= auto
 SUBMISSION ?= solution
 TESTS ?= all
 TIMEOUT ?= 60
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 # FIGURES: a folder holding figures/ and losses/ (make deliverables OUT=...) for `make grade` to judge
 # instead of the submission's own; unset, the grader looks for figures/ in the submission.
 # OUT's default depends on the target: build/deliverables or build/grade.
 
-.PHONY: setup test lint skeleton check-skeleton notebooks deliverables manifest grade bench classifier clean
+.PHONY: setup test lint skeleton check-skeleton notebooks deliverables manifest grade grade-all check student gradescope bench classifier clean
 
 setup: $(STAMP)
 
@@ -56,10 +57,28 @@ grade: setup
 	$(PY) -m grader $(SUBMISSION) --out $(or $(OUT),build/grade) --tests $(TESTS) --device $(DEVICE) --timeout $(TIMEOUT) \
 		$(if $(FIGURES),--figures $(FIGURES))
 
+# A whole class: every folder, .zip and .ipynb in SUBMISSIONS, JOBS at a time; reruns skip what is graded.
+grade-all: setup
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade-all SUBMISSIONS=<folder of submissions> OUT=<dir> [JOBS=n]" >&2; exit 2; }
+	$(PY) -m grader.batch $(SUBMISSIONS) --out $(or $(OUT),build/class) --jobs $(JOBS) --tests $(TESTS) \
+		--device $(DEVICE) --timeout $(TIMEOUT)
+
+# The students' self-check (what student.zip ships), here run on the skeleton unless CHECK names a folder.
+check: setup
+	$(PY) student/check.py $(or $(CHECK),skeleton)
+
+# dist/student.zip: what students get; dist/autograder.zip: Gradescope's autograder.
+student: setup
+	$(PY) tools/make_student.py --out dist/student.zip
+
+gradescope: setup
+	$(PY) tools/make_gradescope.py --out dist/autograder.zip
+
 classifier: setup
 	$(PY) tools/train_classifier.py
 
-# The quick deliverables are made once (about 13 minutes on 2 cores) and reused; with a GPU the
+# The quick deliverables are made once (about 13 minutes on 2 cores) and reused; grading a class of
+# 50 takes about half an hour on 2 cores; with a GPU the
 # full profile is measured too (a GPU job of about 12 minutes).
 QUICK := build/deliverables-quick
 FULL := build/deliverables-full
@@ -68,6 +87,7 @@ bench: setup
 	$(PY) tools/bench.py --figures $(QUICK)
 	$(PY) tools/bench_throughput.py --profile quick --device cpu
 	$(PY) tools/bench_quality.py --deliverables $(QUICK) --profile quick --device cpu
+	$(PY) tools/bench_batch.py --count 50 --jobs $(JOBS)
 	if $(PY) -c "import sys, torch; sys.exit(not torch.cuda.is_available())"; then \
 		test -f $(FULL)/timings.json || $(PY) -m solution.deliverables --profile full --out $(FULL) --quiet --device cuda; \
 		$(PY) tools/bench.py --device cuda --figures $(FULL) && \

@@ -20,6 +20,7 @@ from .sandbox.student import Student, StudentError
 from .submission.deliverables import NONE_FOUND, Deliverables
 
 GRADER_KEY = pytest.StashKey["GradingPlugin"]()
+SETUP_KEY = pytest.StashKey[float]()  # a test's setup time, added to its call's: a part's time is the whole test's
 HintFn = Callable[[BaseException], "str | None"]
 
 
@@ -60,13 +61,7 @@ class GradingPlugin:
         config.stash[GRADER_KEY] = self  # how the catalog's fixtures find the student
 
     def _selected(self, test_id: str) -> bool:
-        if self.selection == "all":
-            return True
-        entry = self.rubric.entries[test_id]
-        if self.selection == "public":
-            return entry.public
-        wanted = self.selection.split(",")  # test names and part keys (e.g. "unet,flow")
-        return test_id in wanted or entry.part in wanted
+        return self.rubric.entries[test_id].selected(self.selection)
 
     @pytest.hookimpl
     def pytest_collection_modifyitems(self, session: pytest.Session, config: pytest.Config, items: list) -> None:
@@ -91,6 +86,8 @@ class GradingPlugin:
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
         outcome = yield
         report = outcome.get_result()
+        if report.when == "setup":
+            item.stash[SETUP_KEY] = call.duration
         if report.when == "call" or (report.when == "setup" and not report.passed):
             self._record(item, call, report.passed)
 
@@ -106,7 +103,7 @@ class GradingPlugin:
             id=entry.id, number=entry.number, title=entry.title, part=entry.part, max_score=entry.points,
             score=entry.points if passed else 0.0, passed=passed, visibility=entry.visibility,
             message=message, hint=hint or (None if passed else entry.hint), grader_error=grader_error,
-            duration_s=round(call.duration, 3),
+            duration_s=round(item.stash.get(SETUP_KEY, 0.0) + (call.duration if call.when == "call" else 0.0), 3),
         )
 
 

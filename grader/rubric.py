@@ -29,6 +29,14 @@ class Entry:
     def public(self) -> bool:
         return self.visibility == "visible"
 
+    def selected(self, selection: str) -> bool:
+        """Whether `--tests selection` runs this test: all, public, or test names and part keys ("unet,flow")."""
+        if selection == "all":
+            return True
+        if selection == "public":
+            return self.public
+        return self.id in selection.split(",") or self.part in selection.split(",")
+
 
 @dataclass(frozen=True)
 class Rubric:

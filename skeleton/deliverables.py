@@ -1,7 +1,7 @@
 # Generated from the reference by tools/make_skeleton.py: do not edit by hand.
 """Train every part and write the deliverables: figures/, losses/ and checkpoints/.
 
-    python -m solution.deliverables --profile quick --out build/deliverables
+    python -m <this package>.deliverables --profile quick --out build/deliverables
 
 Which figures exist, and their file names, come from the manifest (manifest.py).
 A run that is interrupted resumes from its last epoch checkpoint when started again.

@@ -1,7 +1,7 @@
 """The deliverables manifest: every figure the assignment asks for, where a run writes it
 (figures/<file>), what it shows, its grid layout and the check a grader applies.
 
-`python -m solution.manifest` writes it to assets/deliverables.json, the copy the grader reads;
+The grader reads a JSON copy of this table (written with `python -m <this package>.manifest`);
 a test keeps the two in sync. Grids are make_grid tiles of 28x28 digits drawn at 2x zoom with
 2-pixel white separators; `rows` x `cols` counts tiles.
 """

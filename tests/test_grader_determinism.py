@@ -4,10 +4,7 @@ training smoke tests included (only the timings may differ)."""
 from __future__ import annotations
 
 from tests.grader_fixtures.grading import graded, run_cli
-
-
-def _verdicts(results: dict) -> list[tuple]:
-    return [(t["extra_data"]["id"], t["score"], t["status"], t["output"]) for t in results["tests"]]
+from tools.bench import verdicts
 
 
 def test_grading_twice_gives_identical_results() -> None:
@@ -15,4 +12,4 @@ def test_grading_twice_gives_identical_results() -> None:
     again = run_cli("solution", "solution-again")
     assert again.returncode == 0, again.stderr
     assert again.results["score"] == first.results["score"]
-    assert _verdicts(again.results) == _verdicts(first.results)
+    assert verdicts(again.results) == verdicts(first.results)

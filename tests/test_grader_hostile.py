@@ -21,7 +21,8 @@ LISTENER = socket.socket()
 LISTENER.bind(("127.0.0.1", 0))
 LISTENER.listen(8)
 BY_NAME = {h.name: h for h in cases(LISTENER.getsockname()[1])}
-MAX = sum(e.points for e in load_rubric().entries.values() if e.part not in ("training", "figures")) + 3
+SELECTED = TESTS.split(",")
+MAX = sum(e.points for e in load_rubric().entries.values() if e.part in SELECTED or e.id in SELECTED)
 
 
 def _grade(h: Hostile):

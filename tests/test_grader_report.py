@@ -25,9 +25,10 @@ def _png(path: Path) -> Path:
 
 def _result(tmp_path: Path) -> GradingResult:
     tests = [
-        TestResult("test_a", "1.1", "Passes", "p1", 2, 2, True, "visible"),
+        TestResult("test_a", "1.1", "Passes", "p1", 2, 2, True, "visible", duration_s=1.25),
         TestResult("test_b", "1.2", "Fails <badly>", "p1", 3, 0, False, "hidden",
-                   message="f(x) <script>alert(1)</script>\n  expected: 1\n  got:      2", hint="use `alpha_bar`"),
+                   message="f(x) <script>alert(1)</script>\n  expected: 1\n  got:      2", hint="use `alpha_bar`",
+                   duration_s=2.5),
     ]
     figures = [
         FigureVerdict("noising", "1_2_noising.png", "sigma grows", "noise_grows_along_columns", True,
@@ -35,8 +36,9 @@ def _result(tmp_path: Path) -> GradingResult:
         FigureVerdict("ddpm_class_epoch20", "2_5_x.png", "<digits>", "columns_are_digits", False,
                       "40% of the tiles | read right", "2.5", None, {"right_digit": 0.4}),
     ]
-    return GradingResult("sub", "folder", "all", "cpu", {"p1": "1. Part one"}, tests, notes=["graded 4 files"],
-                         figures=figures, figures_source="figures/ in the submission")
+    return GradingResult("sub", "notebook", "all", "cpu", {"p1": "1. Part one"}, tests, notes=["graded 4 files"],
+                         dropped=["`train(model)` (not a definition)"], figures=figures,
+                         figures_source="figures/ in the submission")
 
 
 def test_reports_show_failures_hints_and_figures(tmp_path: Path) -> None:
@@ -51,10 +53,17 @@ def test_reports_show_failures_hints_and_figures(tmp_path: Path) -> None:
     assert "<script>" not in html and "&lt;script&gt;" in html  # the student's text is escaped
     assert html.count('src="data:image/png;base64,') == 1  # figures are embedded, not linked
     assert "&lt;digits&gt;" in html and "1 of 2 figures passed" in html
+    # the stable hooks of tests/test_browser.py: parts with their time, failures, figures, dropped cells
+    assert '<table id="scores">' in html and html.count('<tr class="part ') == 1
+    assert '<td class="num part-time">3.8 s</td>' in html and "| 1. Part one | 2 | 5 | 1 / 2 | 3.8 s |" in md
+    assert html.count('class="test failure"') == 1 and '<p class="hint">' in html
+    assert html.count('<figure class="fig figure') == 2 and html.count('class="verdict"') == 2
+    assert '<details id="dropped-cells" open>' in html and "<code>`train(model)` (not a definition)</code>" in html
     results = json.loads((tmp_path / "out" / "results.json").read_text())
     validate(results)
     assert [f["passed"] for f in results["extra_data"]["figures"]] == [True, False]
     assert results["score"] == 2 and results["tests"][1]["output"].endswith("Hint: use `alpha_bar`")
+    assert results["extra_data"]["part_times_s"] == {"1. Part one": 3.75}
 
 
 def test_terminal_table_is_compact(tmp_path: Path) -> None:

@@ -26,6 +26,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -61,7 +65,9 @@ def code_parts() -> str:
     return ",".join(key for key in load_rubric().parts if key != "figures")
 
 
-def _verdicts(results: dict) -> list[tuple]:
+def verdicts(results: dict) -> list[tuple]:
+    """What must not change between two grades of the same submission: every test's id, score,
+    status and message (not its timing)."""
     return [(t["extra_data"]["id"], t["score"], t["status"], t["output"]) for t in results["tests"]]
 
 
@@ -75,7 +81,7 @@ def measure(
     parts: dict[str, list[float]] = {}
     lost: set[str] = set()
     scores: list[float] = []
-    verdicts: list[list[tuple]] = []
+    seen: list[list[tuple]] = []
     with tempfile.TemporaryDirectory(prefix="grader-bench-") as tmp:
         for i in range(runs):
             out = Path(tmp) / f"sandbox-{i}"
@@ -83,7 +89,7 @@ def measure(
             wall, results = _run(cmd + (["--figures", figures] if figures else []), out)
             lost.update(t["name"] for t in results["tests"] if t["score"] < t["max_score"])
             scores.append(results["score"])
-            verdicts.append(_verdicts(results))
+            seen.append(verdicts(results))
             times["sandbox"].append(wall)
             times["sandbox_checks"].append(_checks_time(results))
             for part, sec in _part_times(results).items():
@@ -95,7 +101,7 @@ def measure(
                 times["inprocess"].append(wall)
                 times["inprocess_checks"].append(_checks_time(results))
             print(f"run {i + 1}/{runs}: sandboxed {times['sandbox'][-1]:.1f} s", flush=True)
-    same = sum(v == verdicts[0] for v in verdicts)
+    same = sum(v == seen[0] for v in seen)
     determinism = {"runs": runs, "spread": max(scores) - min(scores), "score": scores[0], "identical": same}
     return times, {part: statistics.median(v) for part, v in parts.items()}, sorted(lost), determinism
 
@@ -190,6 +196,15 @@ Determinism (issue 5): {determinism["runs"]} sandboxed grades of the same submis
 Goals: the whole grade, smoke tests included, within {goal:.0f} s on {"one GPU" if args.device == "cuda"
 else "2 CPU cores"} (issue 4): {ok_time}; sandbox overhead within 1.5x (issue 3): {ok_ratio}.
 """
+
+
+def resolve_device(name: str) -> torch.device:
+    """--device auto|cpu|cuda[:n]: auto is CUDA when there is one."""
+    import torch  # here, so that the grader's benchmark starts without it
+
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
 
 
 def write_section(section: str, doc: Path = DOC) -> None:

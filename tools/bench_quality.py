@@ -29,7 +29,7 @@ from grader.figures.classifier import load_classifier  # noqa: E402
 from solution.config import get_runs  # noqa: E402
 from solution.data import one_hot  # noqa: E402
 from solution.train import build, load_snapshot  # noqa: E402
-from tools.bench import DOC, write_section  # noqa: E402
+from tools.bench import DOC, resolve_device, write_section  # noqa: E402
 
 RUNS = ("ddpm_time", "ddpm_class", "fm_time", "fm_class", "fm_class_nosched")
 CONFIDENT = 0.9
@@ -127,8 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.deliverables / "checkpoints").is_dir():
         print(f"no checkpoints under {args.deliverables}: run make deliverables PROFILE={args.profile} first")
         return 2
-    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
-                          ("cpu" if args.device == "auto" else args.device))
+    device = resolve_device(args.device)
     torch.manual_seed(0)
     rows = measure(args.deliverables, args.profile, args.samples, device)
     section = render(rows, args.profile, args.samples, device, f"`make deliverables PROFILE={args.profile}`")

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from solution.config import RunConfig, get_runs  # noqa: E402
 from solution.data import load_mnist  # noqa: E402
 from solution.train import build, train_step  # noqa: E402
-from tools.bench import DOC, _cpu, write_section  # noqa: E402
+from tools.bench import DOC, _cpu, resolve_device, write_section  # noqa: E402
 
 WARMUP = 3
 
@@ -72,8 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--doc", type=Path, default=DOC)
     args = ap.parse_args(argv)
-    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
-                          ("cpu" if args.device == "auto" else args.device))
+    device = resolve_device(args.device)
     images, labels = load_mnist(train=True, device=device)
     rows = []
     for run in get_runs(args.profile).values():

@@ -1,5 +1,9 @@
 """report.html: the same content as report.md in one self-contained file (inline CSS, figures
-embedded as data URIs, no scripts, nothing fetched from elsewhere)."""
+embedded as data URIs, no scripts, nothing fetched from elsewhere).
+
+Stable ids and classes for tools and the browser test (tests/test_browser.py): table#scores with one
+tr.part per part (td.part-time: its seconds), div.failure per failed test (pre.got, p.hint),
+figure.figure per deliverable figure (span.verdict), #dropped-cells for a notebook's left-out code."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ body { font: 15px/1.45 system-ui, sans-serif; max-width: 60rem; margin: 2rem aut
 h1 { margin-bottom: .2rem; } .meta { color: #555; }
 .score { font-size: 1.6rem; font-weight: 600; }
 table { border-collapse: collapse; width: 100%; } td, th { padding: .3rem .6rem; border-bottom: 1px solid #ddd; }
+th { text-align: left; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.full td { color: #1a7f37; } tr.partial td { color: #9a6700; } tr.zero td { color: #cf222e; }
 .test { border-left: 4px solid #cf222e; padding: .2rem .8rem; margin: 1rem 0; background: #fff8f8; }
@@ -45,9 +50,10 @@ def _figure(f: FigureVerdict) -> str:
         data = base64.b64encode(f.image).decode()
         img = f'<img alt="{escape(f.file)}" src="data:{f.mime};base64,{data}">'
     verdict = '<span class="ok">passed</span>' if f.passed else '<span class="bad">failed</span>'
-    return (f'<figure class="fig{"" if f.passed else " failed"}">{img}<figcaption><b>{escape(f.id)}</b> '
-            f"(<code>{escape(f.file)}</code>, part {escape(f.part)}): {escape(f.shows)}<br>"
-            f"check <code>{escape(f.check)}</code>: {verdict}: {escape(f.message)}</figcaption></figure>")
+    return (f'<figure class="fig figure{"" if f.passed else " failed"}" id="fig-{escape(f.id)}">{img}<figcaption>'
+            f"<b>{escape(f.id)}</b> (<code>{escape(f.file)}</code>, part {escape(f.part)}): {escape(f.shows)}<br>"
+            f'check <code>{escape(f.check)}</code>: <span class="verdict">{verdict}: {escape(f.message)}</span>'
+            "</figcaption></figure>")
 
 
 def _figures(r: GradingResult) -> str:
@@ -59,16 +65,27 @@ def _figures(r: GradingResult) -> str:
     return head + "".join(map(_figure, r.figures))
 
 
+def _dropped(r: GradingResult) -> str:
+    """A notebook's left-out statements, open: what was not graded must be seen, not hidden."""
+    if not r.dropped:
+        return ""
+    items = "".join(f"<li><code>{escape(d)}</code></li>" for d in r.dropped)
+    return (f'<details id="dropped-cells" open><summary>Notebook statements left out ({len(r.dropped)}): '
+            f"only definitions are graded</summary><ul>{items}</ul></details>")
+
+
 def render_html(r: GradingResult) -> str:
     parts = "".join(
-        f'<tr class="{_row_class(s, m)}"><td>{escape(title)}</td><td class="num">{s:g}</td><td class="num">{m:g}</td>'
-        f'<td class="num">{sum(t.passed for t in tests)} / {len(tests)}</td></tr>'
+        f'<tr class="part {_row_class(s, m)}"><td>{escape(title)}</td><td class="num">{s:g}</td>'
+        f'<td class="num">{m:g}</td><td class="num">{sum(t.passed for t in tests)} / {len(tests)}</td>'
+        f'<td class="num part-time">{sum(t.duration_s for t in tests):.1f} s</td></tr>'
         for title, s, m, tests in r.by_part()
     )
     failed = [t for t in r.tests if not t.passed]
     failed_html = "".join(
-        f'<div class="test"><h3>{escape(t.number)} {escape(t.title)} (0 / {t.max_score:g}){_tag(t)}</h3>'
-        f"<pre>{escape(t.message or 'Failed.')}</pre>"
+        f'<div class="test failure" id="failed-{escape(t.id)}">'
+        f"<h3>{escape(t.number)} {escape(t.title)} (0 / {t.max_score:g}){_tag(t)}</h3>"
+        f"<pre class=\"got\">{escape(t.message or 'Failed.')}</pre>"
         + (f'<p class="hint"><b>Hint:</b> {escape(t.hint)}</p>' if t.hint else "")
         + "</div>"
         for t in failed
@@ -80,27 +97,24 @@ def render_html(r: GradingResult) -> str:
     )
     figures = _figures(r)
     notes = "".join(f"<li>{escape(n)}</li>" for n in r.notes) or "<li>(nothing to note)</li>"
-    dropped = ""
-    if r.dropped:
-        items = "".join(f"<li><code>{escape(d)}</code></li>" for d in r.dropped)
-        summary = f"Notebook statements left out ({len(r.dropped)})"
-        dropped = f"<details><summary>{summary}</summary><ul>{items}</ul></details>"
+    dropped = _dropped(r)
     sandbox = "".join(f"<li>{escape(k)}: {escape(v)}</li>" for k, v in r.sandbox.items())
     sandbox += "".join(f"<li>{escape(e)}</li>" for e in r.events)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Grading report</title><style>{CSS}</style></head>
 <body>
 <h1>Grading report</h1>
-<p class="score">Score: {r.score:g} / {r.max_score:g}</p>
+<p class="score" id="total">Score: {r.score:g} / {r.max_score:g}</p>
 <p class="meta">Submission <code>{escape(r.submission)}</code> ({escape(r.origin)}) · tests: {escape(r.selection)} ·
 device: {escape(r.device)} · {r.execution_time_s:.1f} s</p>
 <h2>Scores by part</h2>
-<table><tr><th>Part</th><th class="num">Score</th><th class="num">Max</th><th class="num">Passed</th></tr>
+<table id="scores"><tr><th>Part</th><th class="num">Score</th><th class="num">Max</th><th class="num">Passed</th>
+<th class="num">Time</th></tr>
 {parts}</table>
-<h2>Failed tests ({len(failed)})</h2>
+<h2 id="failed">Failed tests ({len(failed)})</h2>
 {failed_html}
 <details><summary>Passed tests ({len(r.tests) - len(failed)})</summary><ul>{passed}</ul></details>
-<h2>Deliverable figures</h2>
+<h2 id="figures">Deliverable figures</h2>
 {figures}
 <h2>Submission</h2>
 <ul>{notes}</ul>

@@ -39,11 +39,13 @@ def render_markdown(r: GradingResult) -> str:
         "",
         "## Scores by part",
         "",
-        "| Part | Score | Max | Passed |",
-        "| --- | ---: | ---: | ---: |",
+        "| Part | Score | Max | Passed | Time |",
+        "| --- | ---: | ---: | ---: | ---: |",
     ]
     for title, score, max_score, tests in r.by_part():
-        out.append(f"| {title} | {score:g} | {max_score:g} | {sum(t.passed for t in tests)} / {len(tests)} |")
+        seconds = sum(t.duration_s for t in tests)
+        out.append(f"| {title} | {score:g} | {max_score:g} | {sum(t.passed for t in tests)} / {len(tests)} "
+                   f"| {seconds:.1f} s |")
     failed = [t for t in r.tests if not t.passed]
     out += ["", f"## Failed tests ({len(failed)})", ""]
     if not failed:

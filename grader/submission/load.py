@@ -3,7 +3,9 @@
 - a folder: its Python files (the folder holding the contract modules may be nested);
 - a .zip: unpacked safely (archive.py), then as a folder;
 - a .ipynb, or a folder / zip holding exactly one notebook and no modules: definitions only
-  (notebook.py).
+  (notebook.py);
+- a folder holding no modules and no notebook but exactly one .zip (Gradescope's submission
+  folder after a zip upload it did not unpack): that zip, as above (a zip inside it is not opened).
 A submission that cannot be graded is not an error of the grader: it is `rejected`, and every
 test then fails with that message.
 """
@@ -79,7 +81,13 @@ def _from_notebook(path: Path, sub: Submission) -> Submission:
     return sub
 
 
-def _from_folder(root: Path, sub: Submission) -> Submission:
+def _from_zip(path: Path, sub: Submission) -> Submission:
+    with tempfile.TemporaryDirectory(prefix="grader-zip-") as tmp:
+        extract_zip(path, Path(tmp))
+        return _from_folder(Path(tmp), sub, in_zip=True)
+
+
+def _from_folder(root: Path, sub: Submission, in_zip: bool = False) -> Submission:
     sub.deliverables = read_deliverables(root, "the submission")  # read now: a zip's folder is temporary
     files = _walk(root)
     modules = _module_root(files, root)
@@ -90,6 +98,13 @@ def _from_folder(root: Path, sub: Submission) -> Submission:
         if notebooks:
             names = ", ".join(str(n.relative_to(root)) for n in notebooks)
             raise Rejected(f"found several notebooks ({names}) and no modules: hand in one notebook")
+        archives = [f for f in files if f.suffix.lower() == ".zip" and not f.is_symlink()]
+        if len(archives) == 1 and not in_zip:
+            beside = sub.deliverables  # figures/ next to the zip count when the zip has none
+            sub.notes.append(f"unpacked {archives[0].relative_to(root)}")
+            sub = _from_zip(archives[0], sub)
+            sub.deliverables = sub.deliverables or beside
+            return sub
         raise Rejected(f"found none of {', '.join(m + '.py' for m in CONTRACT_MODULES)} and no notebook")
     total = 0
     for f in files:
@@ -125,9 +140,7 @@ def load_submission(path: Path) -> Submission:
         if origin == "notebook":
             return _from_notebook(path, sub)
         if origin == "zip":
-            with tempfile.TemporaryDirectory(prefix="grader-zip-") as tmp:
-                extract_zip(path, Path(tmp))
-                return _from_folder(Path(tmp), sub)
+            return _from_zip(path, sub)
         raise Rejected(f"{path.name}: hand in a folder, a .zip of it, or a .ipynb notebook")
     except Rejected as exc:
         sub.files = {}

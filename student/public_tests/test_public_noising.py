@@ -1,0 +1,23 @@
+"""Part 1.2: noising an image, z = x + sigma * noise."""
+
+import pytest
+import torch
+from conftest import images
+
+
+@pytest.mark.points(2)
+def test_add_noise_uses_the_given_noise(hw):
+    x, noise = images(), torch.randn(4, 1, 28, 28)
+    z = hw.diffusion.add_noise(x, 0.5, noise)
+    assert z.shape == x.shape
+    assert torch.allclose(z, x + 0.5 * noise), "with noise given, the result must be x + sigma * noise"
+    assert torch.equal(hw.diffusion.add_noise(x, 0.0, noise), x), "sigma = 0 must leave x unchanged"
+
+
+@pytest.mark.points(1)
+def test_add_noise_without_noise_argument(hw):
+    x = images()
+    a, b = hw.diffusion.add_noise(x, 0.5), hw.diffusion.add_noise(x, 0.5)
+    assert a.shape == x.shape
+    assert not torch.equal(a, x), "without a noise argument, add_noise must draw noise itself"
+    assert not torch.equal(a, b), "two calls without a noise argument must draw different noise"

@@ -1,0 +1,30 @@
+"""Part 2: one reverse step p_sample(unet, x_t, t, sched, z)."""
+
+import pytest
+import torch
+from conftest import images, one_hot, schedule
+
+
+@pytest.mark.points(2)
+def test_p_sample_shape_and_fixed_z(hw, time_net):
+    x, z, t = torch.randn(4, 1, 28, 28), torch.randn(4, 1, 28, 28), torch.tensor([19, 10, 1, 0])
+    with torch.no_grad():
+        a = hw.diffusion.p_sample(time_net, x, t, schedule(20), z)
+        b = hw.diffusion.p_sample(time_net, x, t, schedule(20), z)
+    assert a.shape == (4, 1, 28, 28) and torch.isfinite(a).all(), f"got shape {tuple(a.shape)}"
+    assert torch.equal(a, b), "the same z must give the same x_{t-1}"
+
+
+@pytest.mark.points(1)
+def test_p_sample_takes_one_int_t(hw, time_net):
+    with torch.no_grad():
+        out = hw.diffusion.p_sample(time_net, images(), 5, schedule(20), torch.randn(4, 1, 28, 28))
+    assert out.shape == (4, 1, 28, 28)
+
+
+@pytest.mark.points(2)
+def test_p_sample_with_classes_and_guidance(hw, class_net):
+    x, z, t, c = images(), torch.randn(4, 1, 28, 28), torch.tensor([12, 12, 3, 0]), one_hot([2, 3, 4, 5])
+    with torch.no_grad():
+        out = hw.diffusion.p_sample(class_net, x, t, schedule(20), z, c=c, guidance_scale=5.0)
+    assert out.shape == (4, 1, 28, 28) and torch.isfinite(out).all(), f"got shape {tuple(out.shape)}"

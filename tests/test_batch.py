@@ -1,0 +1,128 @@
+"""Whole-class grading (python -m grader.batch): one row per submission whatever it does, broken and
+hostile ones included; reruns skip what is already graded; grades.csv and index.html."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader.batch import find_submissions
+from grader.rubric import load_rubric
+from tests.grader_fixtures.grading import ROOT
+from tests.grader_fixtures.mutants import MUTANTS
+
+TESTS = "schedules,q_sample"  # two cheap parts: a grade takes seconds
+MAX = sum(e.points for e in load_rubric().entries.values() if e.selected(TESTS))
+HANG = "import time\ntime.sleep(1000)\n"  # at import: past --limit (90 s), within --timeout (300 s): the batch kills it
+EXIT = "import os\nos._exit(3)\n"  # kills the sandbox worker, not the grader
+
+
+def _batch(subs: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "grader.batch", str(subs), "--out", str(out), "--jobs", "2", "--tests", TESTS,
+           "--device", "cpu", "--timeout", "300", "--limit", "90", *extra]
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+
+def _run_at_import(folder: Path, file: str, code: str) -> None:
+    path = folder / file
+    path.write_text(path.read_text() + "\n" + code)  # at the end: `from __future__` must stay first
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, subprocess.CompletedProcess]:
+    tmp = tmp_path_factory.mktemp("batch")
+    subs = tmp / "class"
+    subs.mkdir()
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(ROOT / "solution", subs / "reference", ignore=ignore)
+    shutil.copytree(ROOT / "skeleton", subs / "skeleton", ignore=ignore)
+    mutant = next(m for m in MUTANTS if m.name == "cumsum_not_cumprod").variant().build(tmp / "variants")
+    shutil.make_archive(str(subs / "mutant cumsum"), "zip", mutant.parent, mutant.name)  # id: mutant_cumsum
+    (subs / "broken.ipynb").write_text("{ this is not json")
+    shutil.copytree(ROOT / "solution", subs / "hangs", ignore=ignore)
+    _run_at_import(subs / "hangs", "schedules.py", HANG)
+    shutil.copytree(ROOT / "solution", subs / "exits", ignore=ignore)
+    _run_at_import(subs / "exits", "schedules.py", EXIT)
+    (subs / "notes.txt").write_text("not a submission")
+    (subs / ".DS_Store").write_text("")
+    out = tmp / "out"
+    return subs, out, _batch(subs, out)
+
+
+def _rows(out: Path) -> dict[str, dict[str, str]]:
+    with open(out / "grades.csv") as f:
+        return {r["submission"]: r for r in csv.DictReader(f)}
+
+
+def test_every_submission_has_a_row(batch: tuple[Path, Path, subprocess.CompletedProcess]) -> None:
+    _, out, proc = batch
+    assert proc.returncode == 0, proc.stderr
+    rows = _rows(out)
+    assert sorted(rows) == ["broken", "exits", "hangs", "mutant_cumsum", "reference", "skeleton"]
+    assert "ignored notes.txt" in proc.stderr and "DS_Store" not in proc.stderr
+    header = next(csv.reader(open(out / "grades.csv")))
+    assert header[:4] == ["submission", "status", "score", "max_score"] and header[-1] == "reason"
+    assert header[4:-1] == list(load_rubric().entries)  # one column per test, in rubric order
+
+
+def test_reference_full_skeleton_zero_mutant_loses(batch: tuple[Path, Path, subprocess.CompletedProcess]) -> None:
+    rows = _rows(batch[1])
+    assert rows["reference"]["status"] == "graded" and float(rows["reference"]["score"]) == MAX
+    assert float(rows["reference"]["max_score"]) == MAX and rows["reference"]["test_unconditional_unet_shape"] == ""
+    assert rows["skeleton"]["status"] == "graded" and float(rows["skeleton"]["score"]) == 0
+    assert rows["mutant_cumsum"]["test_ddpm_schedule"] == "0" and 0 < float(rows["mutant_cumsum"]["score"]) < MAX
+    for sid in rows:
+        assert (batch[1] / sid / "batch.json").is_file()
+
+
+def test_broken_and_hostile_submissions_do_not_stop_the_batch(
+    batch: tuple[Path, Path, subprocess.CompletedProcess],
+) -> None:
+    rows = _rows(batch[1])
+    assert rows["broken"]["status"] == "graded" and float(rows["broken"]["score"]) == 0  # the grader's own verdict
+    assert rows["exits"]["status"] == "graded" and float(rows["exits"]["score"]) < MAX
+    hangs = rows["hangs"]
+    assert hangs["status"] == "error" and float(hangs["score"]) == 0 and float(hangs["max_score"]) == MAX
+    assert "killed after the batch's limit of 90 s" in hangs["reason"]
+    assert not (batch[1] / "hangs" / "results.json").exists()
+
+
+def test_index_links_every_report(batch: tuple[Path, Path, subprocess.CompletedProcess]) -> None:
+    out = batch[1]
+    html = (out / "index.html").read_text()
+    assert 'href="reference/report.html"' in html and 'href="hangs/grader.log"' in html
+    assert "6 submissions" in html and "1 errors" in html and "<script>" in html and "http" not in html
+    assert (out / "reference" / "report.html").is_file()
+
+
+def test_rerun_skips_what_is_graded(batch: tuple[Path, Path, subprocess.CompletedProcess]) -> None:
+    subs, out, _ = batch
+    shutil.rmtree(subs / "hangs")  # an error row is retried on a rerun: leave it out to keep this fast
+    stamp = {sid: (out / sid / "results.json").stat().st_mtime_ns for sid in ("reference", "skeleton")}
+    proc = _batch(subs, out)
+    assert proc.returncode == 0, proc.stderr
+    assert "5 submissions, 5 skipped" in proc.stderr and "0 to grade" in proc.stderr
+    assert all((out / sid / "results.json").stat().st_mtime_ns == t for sid, t in stamp.items())
+    meta = json.loads((out / "reference" / "batch.json").read_text())
+    (out / "reference" / "batch.json").write_text(json.dumps(meta | {"version": "an older grader"}))
+    proc = _batch(subs, out)
+    assert "5 submissions, 4 skipped" in proc.stderr and "1 to grade" in proc.stderr
+    assert (out / "reference" / "results.json").stat().st_mtime_ns > stamp["reference"]
+    assert (out / "skeleton" / "results.json").stat().st_mtime_ns == stamp["skeleton"]
+    assert sorted(_rows(out)) == ["broken", "exits", "mutant_cumsum", "reference", "skeleton"]
+
+
+def test_ids_are_unique_and_safe(tmp_path: Path) -> None:
+    for name in ("a b", "a b.zip", "A_B.ipynb", "grades.csv.zip", "ünï.ipynb"):
+        (tmp_path / name).mkdir() if "." not in name else (tmp_path / name).write_text("")
+    (tmp_path / "readme.md").write_text("")
+    subs, notes = find_submissions(tmp_path)
+    ids = [s.id for s in subs]
+    assert ids == ["A_B", "a_b-2", "a_b-3", "grades.csv-2", "n"]
+    assert notes == ["ignored readme.md: not a folder, .zip or .ipynb"]
