@@ -78,7 +78,7 @@ classifier: setup
 	$(PY) tools/train_classifier.py
 
 # The quick deliverables are made once (about 13 minutes on 2 cores) and reused; grading a class of
-# 50 takes about half an hour on 2 cores; with a GPU the
+# 50 takes about 20 minutes on 2 cores; with a GPU the
 # full profile is measured too (a GPU job of about 12 minutes).
 QUICK := build/deliverables-quick
 FULL := build/deliverables-full
