@@ -11,17 +11,21 @@ sorted entries, a fixed timestamp, Unix modes kept (the two scripts stay executa
 from __future__ import annotations
 
 import argparse
-import stat
+import sys
 import tomllib
 import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tools.release_zip import write_zip  # noqa: E402
+
 SCRIPTS = ("setup.sh", "run_autograder")
 ASSETS = ("classifier.json", "classifier.pt", "deliverables.json")
 # Pins of pyproject.toml the grader does not need (notebook execution, linting, browser tests).
 DEV_ONLY = {"nbconvert", "nbclient", "ipykernel", "ruff", "selenium"}
-EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
 def requirements(pyproject: Path = ROOT / "pyproject.toml") -> str:
@@ -45,17 +49,8 @@ def entries(root: Path = ROOT) -> dict[str, Path | bytes]:
 
 def build(out: Path, root: Path = ROOT) -> Path:
     """Write the zip to `out` and return it."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, source in sorted(entries(root).items()):
-            data = source if isinstance(source, bytes) else source.read_bytes()
-            executable = name in SCRIPTS
-            info = zipfile.ZipInfo(name, EPOCH)
-            info.create_system = 3  # Unix: unzip restores the modes below
-            info.external_attr = (stat.S_IFREG | (0o755 if executable else 0o644)) << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, data)
-    return out
+    files = {name: src if isinstance(src, bytes) else src.read_bytes() for name, src in entries(root).items()}
+    return write_zip(out, files, executable=frozenset(SCRIPTS))
 
 
 def main() -> None:

@@ -22,12 +22,12 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tools import make_notebook, make_skeleton  # noqa: E402
+from tools.release_zip import write_zip  # noqa: E402
 
 TOP = "diffusion-hw"
 PACKAGE = "hw"
 STUDENT = ROOT / "student"
 STUDENT_FILES = ("check.py", "README.md", "Makefile", "requirements.txt", "public_tests/pytest.ini")
-EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
 class StaleSources(RuntimeError):
@@ -64,14 +64,7 @@ def build(out: Path, check: bool = True) -> Path:
     """Write the zip to `out`; raises StaleSources when the skeleton or notebook is out of date."""
     if check and (problems := stale_sources()):
         raise StaleSources("skeleton/ or the notebook is out of date; run `make skeleton`:\n" + "\n".join(problems))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in sorted(release_files().items()):
-            info = zipfile.ZipInfo(name, EPOCH)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            zf.writestr(info, data)
-    return out
+    return write_zip(out, release_files())
 
 
 def main(argv: list[str] | None = None) -> int:
