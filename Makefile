@@ -27,11 +27,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --disable-pip-version-check -r $(VENV)/requirements.txt
 	@touch $(STAMP)
 
+# The suite on every core (pytest-xdist, one torch thread a worker; tests/conftest.py orders the work
+# longest first); build/junit.xml keeps each test's time for tools/test_durations.py.
 test: setup
 	$(PY) -m ruff check .
 	$(PY) tools/make_skeleton.py --check
 	$(PY) tools/make_notebook.py --check
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(JOBS) --no-loadscope-reorder --junitxml=build/junit.xml
 
 lint: setup
 	$(PY) -m ruff check .

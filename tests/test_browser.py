@@ -28,7 +28,6 @@ from tests.grader_fixtures.grading import ROOT
 
 SHOTS = ROOT / "build" / "screenshots"
 TESTS = "schedules,q_sample,figures"
-QUICK = ROOT / "build" / "deliverables-quick"  # made by tests/test_grader_figures.py (13 min) when missing
 BUG = ("torch.cumprod(alphas, dim=0)", "torch.cumsum(alphas, dim=0)")  # mutant cumsum_not_cumprod
 EXTRA_CELL = "!pip install torch\nprint('training for 20 epochs')"
 
@@ -86,14 +85,10 @@ def graded_class(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("browser")
     subs = tmp / "class"
     shutil.copytree(ROOT / "solution", subs / "reference", ignore=shutil.ignore_patterns("__pycache__"))
-    # The quick deliverables when a test made them; otherwise the reference's PNGs kept in docs/ (no
-    # loss logs or GIFs: those figures then fail, which the report must show just as well).
-    if (QUICK / "figures").is_dir():
-        for sub in ("figures", "losses"):
-            shutil.copytree(QUICK / sub, subs / "reference" / sub)
-    else:
-        shutil.copytree(ROOT / "docs" / "figures", subs / "reference" / "figures",
-                        ignore=shutil.ignore_patterns("*.json"))
+    # The reference's PNGs kept in docs/ (no loss logs or GIFs: those figures then fail, which the
+    # report must show just as well); always these, so that the pages do not depend on test order.
+    shutil.copytree(ROOT / "docs" / "figures", subs / "reference" / "figures",
+                    ignore=shutil.ignore_patterns("*.json"))
     shutil.copytree(ROOT / "skeleton", subs / "skeleton", ignore=shutil.ignore_patterns("__pycache__"))
     _failing_notebook(subs / "failing.ipynb")
     out = tmp / "out"

@@ -11,7 +11,7 @@ import socket
 import pytest
 
 from grader.rubric import load_rubric
-from tests.grader_fixtures.grading import graded, workdir
+from tests.grader_fixtures.grading import graded_by_command, workdir
 from tests.grader_fixtures.hostile import Hostile, cases
 from tests.test_grader_mutants import TESTS
 
@@ -30,7 +30,7 @@ def _grade(h: Hostile):
     for name in h.drop:
         (folder / name).unlink(missing_ok=True)
     args = ["--tests", TESTS] + (["--timeout", str(h.timeout)] if h.timeout else [])
-    return graded(str(folder), *args)
+    return graded_by_command(str(folder), *args)
 
 
 def test_the_corpus_is_large_enough() -> None:

@@ -24,8 +24,9 @@ from tools.release_zip import write_zip  # noqa: E402
 
 SCRIPTS = ("setup.sh", "run_autograder")
 ASSETS = ("classifier.json", "classifier.pt", "deliverables.json")
-# Pins of pyproject.toml the grader does not need (notebook execution, linting, browser tests).
-DEV_ONLY = {"nbconvert", "nbclient", "ipykernel", "ruff", "selenium"}
+# Pins of pyproject.toml the grader does not need (notebook execution, linting, browser tests, the
+# parallel test runner).
+DEV_ONLY = {"nbconvert", "nbclient", "ipykernel", "ruff", "selenium", "pytest-xdist", "execnet"}
 
 
 def requirements(pyproject: Path = ROOT / "pyproject.toml") -> str:
