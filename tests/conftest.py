@@ -75,6 +75,7 @@ def _scope(nodeid: str) -> str:
     return nodeid if Path(path).stem in SPLIT else path
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: known only when it is loaded
 def pytest_xdist_make_scheduler(config: pytest.Config, log):  # noqa: ANN001, ANN201 - xdist's types
     """Units of work as _scope says, handed out in collection order (longest first, see below)."""
     from xdist.scheduler import LoadScopeScheduling
