@@ -286,8 +286,8 @@ def test_a_missing_figures_folder_is_a_usage_error() -> None:
 
 @pytest.fixture(scope="session")
 def quick() -> Path:
-    """The reference's quick-profile deliverables: trained once per checkout and inputs (about 13 minutes
-    of one core's time on a clean checkout, shared by the test workers; see tools/deliverables_cache.py)."""
+    """The reference's quick-profile deliverables: the shipped copy while it is current, else trained once
+    per checkout and inputs (see tools/deliverables_cache.py and tests/test_quick_deliverables.py)."""
     return deliverables_cache.ensure()
 
 

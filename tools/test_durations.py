@@ -3,6 +3,7 @@
     python tools/test_durations.py build/junit.xml                       # the tables (Markdown)
     python tools/test_durations.py build/junit.xml --json tests/durations.json   # and the per-test seconds
     python tools/test_durations.py after.xml --before before.xml        # before/after, side by side
+    python tools/test_durations.py after.xml --before tests/durations.json  # before: an earlier run's seconds
 
 tests/durations.json is what tests/conftest.py orders the work by (longest first on two workers).
 A test's time includes the set-up of the fixtures it is the first to use.
@@ -92,12 +93,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("junit", type=Path)
     ap.add_argument("--json", type=Path, help="also write the per-test seconds here (tests/durations.json)")
-    ap.add_argument("--before", type=Path, help="an earlier run's JUnit file: print both side by side")
+    ap.add_argument("--before", type=Path, help="an earlier run's JUnit file (or the .json that --json wrote): "
+                    "print both side by side")
     args = ap.parse_args()
     seconds = read(args.junit)
     if args.json:
         args.json.write_text(json.dumps(dict(sorted(seconds.items())), indent=0) + "\n")
-    print(compare(read(args.before), seconds) if args.before else tables(seconds))
+    if args.before is None:
+        print(tables(seconds))
+        return
+    before = json.loads(args.before.read_text()) if args.before.suffix == ".json" else read(args.before)
+    print(compare(before, seconds))
 
 
 if __name__ == "__main__":
