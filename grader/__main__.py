@@ -1,7 +1,10 @@
 """Command line: python -m grader SUBMISSION [--out DIR] [--tests all|public|NAME,...] [--device auto|cpu|cuda]
 [--figures DIR]
 
-Exit status 0 whenever grading completed (whatever the score); 2 when the grader could not run.
+Exit status 0 whenever grading completed (whatever the score); 2 when the grader could not run
+(a missing data set or model file, a bad option, an output folder that is a symbolic link); 3 when
+grading completed but the grader itself failed on some tests (the grade is incomplete: results.json
+and the reports say which, and no student loses those points to it).
 """
 
 from __future__ import annotations
@@ -10,9 +13,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from . import prerequisites
 from .launch import GraderError, launch
-from .rubric import RubricError
+from .rubric import RubricError, load_rubric
 from .sandbox.limits import Limits
+
+INCOMPLETE = 3
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,12 +29,21 @@ def main(argv: list[str] | None = None) -> int:
                     help="all, public (the tests shipped to students), or test names and part keys, comma-separated")
     ap.add_argument("--device", default="auto", help="auto, cpu or cuda (auto: cuda when available)")
     ap.add_argument("--timeout", type=float, default=None, help="seconds per request to the student's code")
+    ap.add_argument("--total-time", type=float, default=None,
+                    help=f"seconds for the whole grade (default {Limits().total_s:g}); tests that would start "
+                         "later fail as the submission's")
     ap.add_argument("--figures", type=Path, default=None,
                     help="a folder holding figures/ and losses/ (make deliverables OUT=...) to grade instead of "
                          "the submission's own")
     args = ap.parse_args(argv)
     try:
-        run = launch(args.submission, args.device, Limits().with_timeout(args.timeout), figures=args.figures)
+        if args.out.is_symlink():
+            raise GraderError(f"--out {args.out} is a symbolic link: give a real folder")
+        problems = prerequisites.missing(load_rubric(), args.tests)
+        if problems:
+            raise GraderError("; ".join(problems))
+        limits = Limits().with_timeout(args.timeout).with_total(args.total_time)
+        run = launch(args.submission, args.device, limits, figures=args.figures)
         # Imported only now: torch and pytest load while the worker starts.
         from .report import render_table
         from .run import finish
@@ -38,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"grader: {exc}", file=sys.stderr)
         return 2
     print(render_table(result, args.out))
+    if result.grader_errors:
+        print(f"grader: the grade is incomplete: the grader itself failed on {', '.join(result.grader_errors)} "
+              "(see the report); fix the set-up and grade again", file=sys.stderr)
+        return INCOMPLETE
     return 0
 
 

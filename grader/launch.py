@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .sandbox.backends import Backend, InProcessBackend, SandboxBackend
 from .sandbox.limits import Limits
-from .sandbox.stage import Stage, unprivileged_ids
+from .sandbox.stage import Stage, clean_stale, unprivileged_ids
 from .submission import Submission, load_submission
 from .submission.deliverables import NONE_FOUND, Deliverables, Rejected, load_deliverables
 
@@ -48,6 +48,7 @@ def launch(
     if device not in ("auto", "cpu") and not device.startswith("cuda"):
         raise GraderError(f"unknown device {device!r}: use auto, cpu or cuda")
     limits = limits or Limits()
+    clean_stale()  # what a grader killed mid-run left in the temporary folder
     sub = load_submission(Path(submission))
     deliverables, no_figures = _deliverables(sub, figures)
     drop_to = unprivileged_ids() if os.geteuid() == 0 else None

@@ -7,6 +7,7 @@ the catalog and the rubric agree, runs only the selected tests, and records each
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -55,6 +56,16 @@ class GradingPlugin:
         self.figures: list[FigureVerdict] = []  # filled by the figure tests, for the report
         self.results: dict[str, TestResult] = {}
         self.problems: list[str] = []
+        self.deadline: float | None = None  # time.monotonic() after which no test starts
+        self.total_s = 0.0
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        """A submission that used up the grade's wall-clock budget fails the tests still to run
+        (its own doing, not the grader's: a StudentError)."""
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise StudentError("time", f"not run: the submission used up the grade's total time limit of "
+                               f"{self.total_s:g} s (its code was too slow in the tests before this one)")
 
     @pytest.hookimpl
     def pytest_configure(self, config: pytest.Config) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 
@@ -101,8 +100,16 @@ class GradingResult:
         """Seconds each part's tests took (setup and call), by part title in rubric order."""
         return {title: round(sum(t.duration_s for t in tests), 3) for title, _, _, tests in self.by_part()}
 
+    @property
+    def grader_errors(self) -> list[str]:
+        """The tests the grader itself failed on: the grade is incomplete while there are any."""
+        return [t.id for t in self.tests if t.grader_error]
+
     def summary(self) -> str:
         lines = [f"Score: {self.score:g} / {self.max_score:g}"]
+        if self.grader_errors:
+            lines.append(f"INCOMPLETE: the grader itself failed on {len(self.grader_errors)} tests "
+                         f"({', '.join(self.grader_errors)}); this is not a verdict on the code: tell the course staff")
         lines += [f"- {note}" for note in self.notes]
         return "\n".join(lines)
 
@@ -117,7 +124,8 @@ def gradescope(result: GradingResult) -> dict[str, Any]:
         "visibility": "visible",
         "stdout_visibility": "hidden",
         # Gradescope ignores extra_data: the report's extras go there, not into its own keys.
-        "extra_data": {"figures": [f.summary() for f in result.figures], "part_times_s": result.part_times()},
+        "extra_data": {"figures": [f.summary() for f in result.figures], "part_times_s": result.part_times(),
+                       "incomplete": bool(result.grader_errors)},
         "tests": [
             {
                 "name": t.title,
@@ -136,5 +144,5 @@ def gradescope(result: GradingResult) -> dict[str, Any]:
     }
 
 
-def write_results_json(result: GradingResult, path: Path) -> None:
-    path.write_text(json.dumps(gradescope(result), indent=2, ensure_ascii=False) + "\n")
+def results_json(result: GradingResult) -> str:
+    return json.dumps(gradescope(result), indent=2, ensure_ascii=False) + "\n"

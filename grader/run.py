@@ -32,6 +32,7 @@ def run_catalog(student: Student, rubric: Rubric, selection: str, run: Launch | 
     plugin = GradingPlugin(student, rubric, selection)
     if run is not None:
         plugin.deliverables, plugin.no_figures = run.deliverables, run.no_figures
+        plugin.deadline, plugin.total_s = run.started + run.limits.total_s, run.limits.total_s
     args = [str(CATALOG), "-c", str(CATALOG / "pytest.ini"), "--rootdir", str(CATALOG),
             "-p", "no:cacheprovider", "-p", "no:terminal"]
     code = pytest.main(args, plugins=[plugin])
@@ -125,6 +126,7 @@ def _sandbox_info(backend: Backend, limits: Limits, sandbox: bool) -> dict[str, 
         "network": str(hello.get("network", "?")),
         "files": str(hello.get("files", "?")),
         "memory": str(hello.get("memory", "?")),
-        "time": f"{limits.timeout_s:g} s per request (wall clock), {limits.cpu_request_s:g} s CPU",
+        "time": f"{limits.timeout_s:g} s per request (wall clock), {limits.cpu_request_s:g} s CPU; "
+                f"{limits.total_s:g} s for the whole grade",
         "output": f"first {limits.output_chars} characters of printed output per request",
     }

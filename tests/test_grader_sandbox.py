@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from grader.sandbox import stage as stage_module
 from grader.sandbox.backends import SandboxBackend
 from grader.sandbox.limits import Limits
 from grader.sandbox.stage import Stage, unprivileged_ids
@@ -128,3 +130,20 @@ def test_missing_names_are_reported_by_name(student: Student) -> None:
         student.fn("probe.nothing_here")()
     with pytest.raises(StudentError, match="the submission has no absent.py"):
         student.fn("absent.f")()
+
+
+def test_stage_folders_of_a_killed_grader_are_removed_at_the_next_start() -> None:
+    """A stage names the grader process that made it (pid and start time); the next grader removes
+    the ones whose process is gone, and leaves a live grader's alone."""
+    live = Stage.create({"unet.py": b""}, "modules", None)
+    dead = Stage.create({"unet.py": b""}, "modules", None)
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    (dead.root / stage_module.OWNER).write_text(f"{gone.pid} 1")  # a process that has exited
+    try:
+        removed = stage_module.clean_stale()
+        assert dead.root in removed and not dead.root.exists()
+        assert live.root.exists() and live.root not in removed
+    finally:
+        live.remove()
+        dead.remove()

@@ -4,6 +4,7 @@ not contain), notebooks (which statements count as definitions)."""
 from __future__ import annotations
 
 import ast
+import os
 import stat
 import zipfile
 from pathlib import Path
@@ -11,11 +12,13 @@ from pathlib import Path
 import pytest
 import torch
 
+from grader import prerequisites
+from grader.checks import smoke
 from grader.rubric import load_rubric
 from grader.submission import CONTRACT_MODULES, load_submission
 from grader.submission.archive import MAX_UNPACKED
 from grader.submission.definitions import DefinitionFilter
-from tests.grader_fixtures.grading import ROOT, graded, run_cli, workdir
+from tests.grader_fixtures.grading import ROOT, graded, run_cli, run_main, workdir
 
 
 def _zip(path: Path, entries: dict[str, bytes], links: tuple[str, ...] = ()) -> Path:
@@ -151,3 +154,96 @@ def test_only_python_files_are_staged(tmp_path: Path) -> None:
     (tmp_path / "__pycache__").mkdir()
     (tmp_path / "__pycache__" / "unet.cpython-311.pyc").write_bytes(b"\0")
     assert sorted(load_submission(tmp_path).files) == sorted(f"{m}.py" for m in CONTRACT_MODULES)
+
+
+# -- links, special files, the output folder and the grader's own prerequisites ---------------------
+
+
+def test_links_and_special_files_are_not_graded(tmp_path: Path) -> None:
+    """A link to someone else's notebook or to the reference is not one's own work, and a FIFO
+    named like a module would block the reader: each is left out with a note, nothing hangs."""
+    only_link = tmp_path / "only-link"
+    only_link.mkdir()
+    (only_link / "hw.ipynb").symlink_to(ROOT / "notebooks" / "solution.ipynb")
+    sub = load_submission(only_link)
+    assert sub.rejected and "found none" in sub.rejected and not sub.files
+    assert "hw.ipynb is a symbolic link: skipped" in sub.notes
+
+    linked_folder = tmp_path / "linked-folder"
+    linked_folder.mkdir()
+    (linked_folder / "hw").symlink_to(ROOT / "solution", target_is_directory=True)
+    sub = load_submission(linked_folder)
+    assert sub.rejected and "hw is a symbolic link: skipped" in sub.notes
+
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    for name in ("schedules.py", "diffusion.py"):
+        (mixed / name).write_bytes((ROOT / "solution" / name).read_bytes())
+    (mixed / "unet.py").symlink_to(ROOT / "solution" / "unet.py")
+    os.mkfifo(mixed / "flow.py")
+    sub = load_submission(mixed)
+    assert set(sub.files) == {"schedules.py", "diffusion.py"}
+    assert "unet.py is a symbolic link: skipped" in sub.notes and "flow.py is not a regular file: skipped" in sub.notes
+
+    (tmp_path / "link.ipynb").symlink_to(ROOT / "notebooks" / "solution.ipynb")
+    with pytest.raises(FileNotFoundError, match="symbolic link"):
+        load_submission(tmp_path / "link.ipynb")
+
+
+def test_a_folder_holding_a_link_to_the_solution_notebook_scores_zero(tmp_path: Path) -> None:
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "hw.ipynb").symlink_to(ROOT / "notebooks" / "solution.ipynb")
+    g = run_main(folder, tmp_path / "out")
+    assert g.returncode == 0 and g.results["score"] == 0
+    assert "hw.ipynb is a symbolic link: skipped" in g.results["output"]
+
+
+def test_the_output_is_never_written_through_a_link(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"  # rejected at once: no worker is needed to write the results
+    empty.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "out-link").symlink_to(elsewhere, target_is_directory=True)
+    g = run_main(empty, tmp_path / "out-link")
+    assert g.returncode == 2 and "is a symbolic link" in g.stderr and not list(elsewhere.iterdir())
+
+    out, victim = tmp_path / "out", tmp_path / "victim.txt"
+    out.mkdir()
+    victim.write_text("untouched")
+    (out / "results.json").symlink_to(victim)  # planted by a process left over from an earlier grade
+    g = run_main(empty, out)
+    assert g.returncode == 0 and victim.read_text() == "untouched"
+    assert not (out / "results.json").is_symlink() and g.results["score"] == 0
+    assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.md", "results.json"]
+
+
+def test_missing_data_or_classifier_stop_before_grading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The grader's set-up problems are never a student's lost points: one line, exit 2, no results."""
+    monkeypatch.setenv("DATA_ROOT", str(tmp_path / "nowhere"))
+    g = run_main(ROOT / "solution", tmp_path / "no-data", "--tests", "training")
+    assert g.returncode == 2 and not g.results
+    assert len(g.stderr.strip().splitlines()) == 1 and "MNIST" in g.stderr and "DATA_ROOT" in g.stderr
+    monkeypatch.setattr(prerequisites, "ASSETS", tmp_path)
+    g = run_main(ROOT / "solution", tmp_path / "no-classifier", "--tests", "figures")
+    assert g.returncode == 2 and "classifier" in g.stderr and not g.results
+    assert prerequisites.missing(load_rubric(), "schedules,flow") == []  # parts that need neither
+
+
+def test_a_grader_error_makes_the_grade_incomplete(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args, **kwargs):
+        raise RuntimeError("the grader's data reader broke")
+
+    monkeypatch.setattr(smoke.data, "training_sample", broken)
+    g = run_main(ROOT / "solution", tmp_path / "out", "--tests", "test_train_denoiser")
+    assert g.returncode == 3 and "incomplete" in g.stderr and "test_train_denoiser" in g.stderr
+    test = g.by_id()["test_train_denoiser"]
+    assert test["extra_data"]["grader_error"] and "not your fault" in test["output"]
+    assert g.results["extra_data"]["incomplete"] and "INCOMPLETE" in g.results["output"]
+
+
+def test_a_grade_past_its_total_time_fails_the_tests_still_to_run(tmp_path: Path) -> None:
+    g = run_main(ROOT / "solution", tmp_path / "out", "--tests", "schedules", "--total-time", "0")
+    assert g.returncode == 0 and g.results["tests"] and g.results["score"] == 0
+    for test in g.results["tests"]:
+        assert "total time limit of 0 s" in test["output"] and not test["extra_data"]["grader_error"], test

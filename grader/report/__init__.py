@@ -3,9 +3,11 @@ table printed on the terminal."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from ..results import GradingResult, write_results_json
+from ..launch import GraderError
+from ..results import GradingResult, results_json
 from .html import render_html
 from .markdown import render_markdown
 from .terminal import render_table
@@ -14,7 +16,24 @@ __all__ = ["render_table", "write_reports"]
 
 
 def write_reports(result: GradingResult, out: Path) -> None:
+    """results.json, report.md and report.html in `out`. Never through a symbolic link: `out` must
+    be a real folder, and each file is written beside its name and renamed onto it, which replaces a
+    link planted there (by a leftover process, say) instead of writing to where it points."""
+    if out.is_symlink():
+        raise GraderError(f"--out {out} is a symbolic link: give a real folder")
     out.mkdir(parents=True, exist_ok=True)
-    write_results_json(result, out / "results.json")
-    (out / "report.md").write_text(render_markdown(result))
-    (out / "report.html").write_text(render_html(result))
+    for name, text in (("results.json", results_json(result)), ("report.md", render_markdown(result)),
+                       ("report.html", render_html(result))):
+        _replace(out / name, text)
+
+
+def _replace(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

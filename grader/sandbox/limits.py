@@ -10,6 +10,7 @@ from typing import Any
 @dataclass(frozen=True)
 class Limits:
     timeout_s: float = 60.0  # wall clock per request (the worker is killed after it)
+    total_s: float = 900.0  # wall clock for the whole grade: tests that would start later fail
     startup_s: float = 180.0  # starting a worker: the interpreter and torch imports
     cpu_request_s: float = 240.0  # CPU seconds per request (all threads), a backstop to timeout_s
     cpu_total_s: float = 3600.0  # CPU seconds over a worker's life
@@ -25,6 +26,9 @@ class Limits:
 
     def with_timeout(self, seconds: float | None) -> Limits:
         return self if seconds is None else replace(self, timeout_s=seconds)
+
+    def with_total(self, seconds: float | None) -> Limits:
+        return self if seconds is None else replace(self, total_s=seconds)
 
     def worker_threads(self) -> int:
         return self.threads or max(1, min(4, os.cpu_count() or 1))

@@ -57,7 +57,8 @@ class Stage:
     def create(cls, files: dict[str, bytes], origin: str, owner: tuple[int, int] | None) -> Stage:
         """Write `files` (relative path -> source) as the `submission` package. `owner`: the
         (uid, gid) that gets home/, or None to keep the grader's user."""
-        stage = cls(Path(tempfile.mkdtemp(prefix="grader-", dir=_traversable_tmp())), origin)
+        stage = cls(Path(tempfile.mkdtemp(prefix=PREFIX, dir=_traversable_tmp())), origin)
+        (stage.root / OWNER).write_text(_process_id(os.getpid()) or "")
         shutil.copytree(WORKER_SOURCE, stage.lib / WORKER_PACKAGE, ignore=shutil.ignore_patterns("__pycache__"))
         for rel, content in files.items():
             path = stage.source_dir / rel
@@ -76,6 +77,36 @@ class Stage:
 
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+PREFIX = "grader-"
+OWNER = "grader-process"  # in each stage: the pid and start time of the grader that made it
+
+
+def _process_id(pid: int) -> str | None:
+    """"pid start-time": a process as it is named in no other process's life (a pid can be reused)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return f"{pid} {stat.rsplit(')', 1)[1].split()[19]}"  # field 22, counted after the command name
+
+
+def clean_stale() -> list[Path]:
+    """Remove the stage folders that a grader killed before it could clean up left behind
+    (this user's only; the marker says whose they were). Returns what was removed."""
+    removed = []
+    for path in Path(_traversable_tmp()).glob(PREFIX + "*"):
+        try:
+            if path.is_symlink() or path.stat().st_uid != os.geteuid():
+                continue
+            owner = (path / OWNER).read_text().split()
+        except OSError:
+            continue  # not a stage (or not ours)
+        if len(owner) == 2 and owner[0].isdigit() and _process_id(int(owner[0])) != " ".join(owner):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
 
 
 def _traversable_tmp() -> str:

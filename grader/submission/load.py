@@ -51,11 +51,26 @@ class Submission:
     deliverables: Deliverables | None = None  # its figures/ and losses/, when it holds them
 
 
-def _walk(root: Path) -> list[Path]:
+def _walk(root: Path, notes: list[str]) -> list[Path]:
+    """The regular files below `root`. Symbolic links (to files or folders: a link to someone
+    else's notebook or to the reference is not one's own work) and special files (a FIFO would
+    block the reader) are left out, each with a note."""
     out = []
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
-        out += [Path(dirpath) / f for f in sorted(filenames) if not f.startswith(".")]
+        here = Path(dirpath)
+        for d in sorted(dirnames):
+            if (here / d).is_symlink():
+                notes.append(f"{(here / d).relative_to(root)} is a symbolic link: skipped")
+        dirnames[:] = sorted(d for d in dirnames
+                             if d not in SKIP_DIRS and not d.startswith(".") and not (here / d).is_symlink())
+        for name in sorted(f for f in filenames if not f.startswith(".")):
+            path = here / name
+            if path.is_symlink():
+                notes.append(f"{path.relative_to(root)} is a symbolic link: skipped")
+            elif not path.is_file():
+                notes.append(f"{path.relative_to(root)} is not a regular file: skipped")
+            else:
+                out.append(path)
     return out
 
 
@@ -89,7 +104,7 @@ def _from_zip(path: Path, sub: Submission) -> Submission:
 
 def _from_folder(root: Path, sub: Submission, in_zip: bool = False) -> Submission:
     sub.deliverables = read_deliverables(root, "the submission")  # read now: a zip's folder is temporary
-    files = _walk(root)
+    files = _walk(root, sub.notes)
     modules = _module_root(files, root)
     if modules is None:
         notebooks = [f for f in files if f.suffix == ".ipynb"]
@@ -98,7 +113,7 @@ def _from_folder(root: Path, sub: Submission, in_zip: bool = False) -> Submissio
         if notebooks:
             names = ", ".join(str(n.relative_to(root)) for n in notebooks)
             raise Rejected(f"found several notebooks ({names}) and no modules: hand in one notebook")
-        archives = [f for f in files if f.suffix.lower() == ".zip" and not f.is_symlink()]
+        archives = [f for f in files if f.suffix.lower() == ".zip"]
         if len(archives) == 1 and not in_zip:
             beside = sub.deliverables  # figures/ next to the zip count when the zip has none
             sub.notes.append(f"unpacked {archives[0].relative_to(root)}")
@@ -109,9 +124,6 @@ def _from_folder(root: Path, sub: Submission, in_zip: bool = False) -> Submissio
     total = 0
     for f in files:
         if f.suffix != ".py" or modules not in f.parents:
-            continue
-        if f.is_symlink():
-            sub.notes.append(f"{f.relative_to(root)} is a symbolic link: skipped")
             continue
         total += f.stat().st_size
         if total > MAX_TOTAL:
@@ -132,6 +144,8 @@ def load_submission(path: Path) -> Submission:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such submission: {path}")
+    if path.is_symlink():
+        raise FileNotFoundError(f"{path} is a symbolic link: give the submission's own file or folder")
     origin = "folder" if path.is_dir() else {".zip": "zip", ".ipynb": "notebook"}.get(path.suffix.lower(), "file")
     sub = Submission(path, origin)
     try:

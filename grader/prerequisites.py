@@ -1,0 +1,38 @@
+"""What the grader needs besides the submission, checked before any student code runs.
+
+A missing data set or model file is the course staff's setup problem: grading stops with one
+line that says what to do, instead of a results.json in which a student silently lost the
+tests that needed it (docs/security.md, "The grader's own failures").
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .rubric import Rubric
+
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+# torchvision's MNIST reads these from <DATA_ROOT>/MNIST/raw; the smoke tests train on the training split.
+MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
+CLASSIFIER_FILES = ("classifier.pt", "classifier.json")
+
+
+def missing(rubric: Rubric, selection: str) -> list[str]:
+    """One line per missing prerequisite of the tests `selection` picks (empty when all is there)."""
+    parts = {e.part for e in rubric.entries.values() if e.selected(selection)}
+    problems = []
+    if "training" in parts:
+        root = Path(os.environ.get("DATA_ROOT", "./data"))
+        lost = [f for f in MNIST_FILES if not (root / "MNIST" / "raw" / f).is_file()]
+        if lost:
+            problems.append(f"MNIST is not under {root.resolve()}/MNIST/raw (missing {', '.join(lost)}), and the "
+                            "training tests need it: set DATA_ROOT to the folder that holds MNIST/raw, or leave "
+                            "the training part out with --tests")
+    if "figures" in parts:
+        lost = [f for f in CLASSIFIER_FILES if not (ASSETS / f).is_file()]
+        if lost:
+            problems.append(f"the reference classifier is missing ({', '.join('assets/' + f for f in lost)}), and "
+                            "the figure tests need it: restore assets/ (make classifier retrains it), or leave the "
+                            "figures part out with --tests")
+    return problems
