@@ -16,7 +16,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 # instead of the submission's own; unset, the grader looks for figures/ in the submission.
 # OUT's default depends on the target: build/deliverables or build/grade.
 
-.PHONY: setup test lint skeleton check-skeleton notebooks deliverables manifest grade grade-all check student gradescope bench classifier reference-deliverables clean
+.PHONY: setup test test-unprivileged lint skeleton check-skeleton notebooks deliverables manifest grade grade-all check student gradescope bench classifier reference-deliverables clean
 
 setup: $(STAMP)
 
@@ -34,6 +34,15 @@ test: setup
 	$(PY) tools/make_skeleton.py --check
 	$(PY) tools/make_notebook.py --check
 	$(PY) -m pytest -q -n $(JOBS) --no-loadscope-reorder --junitxml=build/junit.xml
+	@$(MAKE) --no-print-directory test-unprivileged
+
+# As root (CI), the sandbox's, the loader's and the hostile corpus's tests once more as an ordinary user:
+# the grader's non-root mode, where the worker's isolation comes from user namespaces (tools/unprivileged.py).
+UNPRIVILEGED_TESTS := tests/test_grader_sandbox.py tests/test_grader_hostile.py tests/test_grader_submission.py
+test-unprivileged: setup
+	@if [ "$$(id -u)" = 0 ]; then \
+		$(PY) tools/unprivileged.py -- $(PY) -m pytest -q -n $(JOBS) -p no:cacheprovider $(UNPRIVILEGED_TESTS); \
+	else echo "test-unprivileged: make test ran as an ordinary user already"; fi
 
 lint: setup
 	$(PY) -m ruff check .
@@ -55,9 +64,14 @@ manifest: setup
 deliverables: setup manifest
 	$(PY) -m solution.deliverables --profile $(PROFILE) --out $(or $(OUT),build/deliverables) --device $(DEVICE)
 
+# The reference (the default SUBMISSION) is graded with the quick deliverables shipped in
+# assets/quick-deliverables/ unless FIGURES names others.
+SHIPPED_FIGURES := $(if $(FIGURES),,$(if $(filter solution solution/,$(SUBMISSION)),assets/quick-deliverables))
+GRADE_FIGURES := $(or $(FIGURES),$(SHIPPED_FIGURES))
 grade: setup
-	$(PY) -m grader $(SUBMISSION) --out $(or $(OUT),build/grade) --tests $(TESTS) --device $(DEVICE) --timeout $(TIMEOUT) \
-		$(if $(FIGURES),--figures $(FIGURES))
+	@$(if $(SHIPPED_FIGURES),echo "make grade: the reference's figures are its quick deliverables shipped in \
+	$(SHIPPED_FIGURES)/ (make reference-deliverables rebuilds them; FIGURES=<dir> grades others)")
+	$(PY) -m grader $(SUBMISSION) --out $(or $(OUT),build/grade) --tests $(TESTS) --device $(DEVICE) --timeout $(TIMEOUT)$(if $(GRADE_FIGURES), --figures $(GRADE_FIGURES))
 
 # A whole class: every folder, .zip and .ipynb in SUBMISSIONS, JOBS at a time; reruns skip what is graded.
 grade-all: setup

@@ -6,7 +6,10 @@ first and let its interpreter and torch start while the grader imports its own.
 
 from __future__ import annotations
 
+import functools
 import os
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +37,20 @@ class Launch:
     no_figures: str = NONE_FOUND  # why there are none
 
 
+@functools.cache
+def can_isolate() -> bool:
+    """Whether the worker can be confined here: root, or an ordinary user who may create user
+    namespaces (the worker's own mounts, processes and network come from them)."""
+    if os.geteuid() == 0:
+        return True
+    probe = "import ctypes, sys; sys.exit(ctypes.CDLL(None, use_errno=True).unshare(0x10000000) != 0)"
+    return subprocess.run([sys.executable, "-I", "-c", probe], capture_output=True).returncode == 0
+
+
+NO_ISOLATION = ("student code cannot be isolated here (not root, and this kernel refuses user namespaces): "
+                "grade as root, allow unprivileged user namespaces, or pass --trusted if you trust this code")
+
+
 def launch(
     submission: str | Path,
     device: str = "auto",
@@ -41,12 +58,16 @@ def launch(
     sandbox: bool = True,
     isolate_network: bool = True,
     figures: str | Path | None = None,
+    trusted: bool = False,
 ) -> Launch:
     """Raises FileNotFoundError for a path that does not exist (the submission, or `figures`: a
-    folder holding figures/, or a zip of one), GraderError for a bad device or a bad figures zip."""
+    folder holding figures/, or a zip of one), GraderError for a bad device or a bad figures zip,
+    or when the worker cannot be isolated on this machine and the code is not `trusted`."""
     started = time.monotonic()
     if device not in ("auto", "cpu") and not device.startswith("cuda"):
         raise GraderError(f"unknown device {device!r}: use auto, cpu or cuda")
+    if sandbox and not trusted and not can_isolate():
+        raise GraderError(NO_ISOLATION)
     limits = limits or Limits()
     clean_stale()  # what a grader killed mid-run left in the temporary folder
     sub = load_submission(Path(submission))

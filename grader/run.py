@@ -125,6 +125,7 @@ def _sandbox_info(backend: Backend, limits: Limits, sandbox: bool) -> dict[str, 
         "user": str(hello.get("user", "?")),
         "network": str(hello.get("network", "?")),
         "files": str(hello.get("files", "?")),
+        "processes": str(hello.get("processes", "?")),
         "memory": str(hello.get("memory", "?")),
         "time": f"{limits.timeout_s:g} s per request (wall clock), {limits.cpu_request_s:g} s CPU; "
                 f"{limits.total_s:g} s for the whole grade",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import subprocess
 import zipfile
 import zlib
 from pathlib import Path
@@ -400,3 +401,19 @@ def test_no_figures_folder_gives_one_line_and_completes() -> None:
     assert g["results"]["score"] == 0 and set(g["by_id"]) == FIGURE_TESTS
     assert all(t["output"] == NONE_FOUND for t in g["by_id"].values())
     assert NONE_FOUND in (g["out"] / "report.html").read_text()
+
+
+@pytest.mark.slow
+def test_make_grade_grades_the_reference_with_its_shipped_figures(tmp_path: Path) -> None:
+    """`make grade` on a fresh clone: the reference's figures are the shipped quick deliverables,
+    and the output says so."""
+    if deliverables_cache.shipped_key() != deliverables_cache.cache_key():
+        pytest.fail("assets/quick-deliverables/ is stale: run `make reference-deliverables`")
+    proc = subprocess.run(["make", "--no-print-directory", "grade", "TESTS=figures", f"OUT={tmp_path}"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "shipped in assets/quick-deliverables/" in proc.stdout
+    assert "Figures: figures/ in assets/quick-deliverables" in proc.stdout, proc.stdout
+    results = json.loads((tmp_path / "results.json").read_text())
+    validate(results)
+    assert results["score"] == sum(e.points for e in load_rubric().entries.values() if e.part == "figures") > 0

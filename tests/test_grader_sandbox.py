@@ -147,3 +147,31 @@ def test_stage_folders_of_a_killed_grader_are_removed_at_the_next_start() -> Non
     finally:
         live.remove()
         dead.remove()
+
+
+def test_the_grader_s_files_are_hidden_as_any_user(student: Student) -> None:
+    """As root and as an ordinary user (through a user namespace) alike: each folder of the
+    checkout is covered by an empty tmpfs (closed to `nobody`; empty to the user who mounted it)."""
+    for path in (ROOT / "grader" / "checks" / "reference.py", ROOT / "solution" / "diffusion.py"):
+        assert student.fn("probe.read")(str(path)).value in ("PermissionError", "FileNotFoundError"), path
+    assert "hidden" in student.backend.hello["files"] and "not hidden" not in student.backend.hello["files"]
+
+
+def test_the_worker_sees_no_other_process(student: Student) -> None:
+    """Its own PID namespace and /proc: no /proc/<pid>/root or cwd of the grader or anyone else."""
+    assert len(student.fn("probe.processes")().value) <= 3  # the namespace's init, the worker, a child
+    assert student.backend.hello["processes"].startswith("own PID namespace")
+
+
+def test_nothing_a_worker_starts_outlives_it(student: Student) -> None:
+    heartbeat = student.backend.stage.home / "heartbeat"
+    assert student.fn("probe.daemon")("heartbeat").value == "started"
+    deadline = time.monotonic() + 10
+    while not heartbeat.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert heartbeat.exists(), "the daemon never ran"
+    student.backend.close()  # the next test gets a fresh worker
+    time.sleep(0.3)
+    last = heartbeat.read_text()
+    time.sleep(0.5)
+    assert heartbeat.read_text() == last, "a process of the closed worker is still running"

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from grader import launch as launch_module
 from grader import prerequisites
 from grader.checks import smoke
 from grader.rubric import load_rubric
@@ -247,3 +248,14 @@ def test_a_grade_past_its_total_time_fails_the_tests_still_to_run(tmp_path: Path
     assert g.returncode == 0 and g.results["tests"] and g.results["score"] == 0
     for test in g.results["tests"]:
         assert "total time limit of 0 s" in test["output"] and not test["extra_data"]["grader_error"], test
+
+
+def test_without_isolation_student_code_runs_only_when_trusted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Neither root nor user namespaces: one line saying so, unless the TA says the code is trusted."""
+    assert launch_module.can_isolate()  # here: root, or user namespaces
+    monkeypatch.setattr(launch_module, "can_isolate", lambda: False)
+    g = run_main(ROOT / "solution", tmp_path / "refused", "--tests", "schedules")
+    assert g.returncode == 2 and not g.results
+    assert len(g.stderr.strip().splitlines()) == 1 and "cannot be isolated" in g.stderr and "--trusted" in g.stderr
+    g = run_main(ROOT / "solution", tmp_path / "trusted", "--tests", "schedules", "--trusted")
+    assert g.returncode == 0 and g.results["score"] == sum(t["max_score"] for t in g.results["tests"]) > 0

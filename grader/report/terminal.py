@@ -27,6 +27,8 @@ def render_table(r: GradingResult, out: Path | None = None) -> str:
             lines.append(f"  {t.number:<5} {t.title[:40]:<40}  {first[:90]}")
         if len(failed) > MAX_FAILED:
             lines.append(f"  ... and {len(failed) - MAX_FAILED} more: see the report")
+    if any(t.part == "figures" for t in r.tests):
+        lines.append(f"Figures: {r.figures_source}")
     for note in r.notes:
         if note.startswith("not graded"):
             lines.append(note)

@@ -213,14 +213,23 @@ class WorkerProcess:
         return f"{self.limits.timeout_s:g} s (an infinite loop, or far too slow?); the worker was stopped"
 
     def _rss_mb(self) -> float:
-        try:
-            with open(f"/proc/{self.proc.pid}/status") as f:
-                for line in f:
+        """Resident memory of the worker's whole process tree (the process started here is only the
+        outer one of the worker's namespaces, see worker/confine.py)."""
+        total, todo, seen = 0, [self.proc.pid], set()
+        while todo and len(seen) < 4096:
+            pid = todo.pop()
+            if pid in seen:
+                continue
+            seen.add(pid)
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                     if line.startswith("VmRSS:"):
-                        return int(line.split()[1]) / 1024
-        except OSError:
-            pass
-        return 0.0
+                        total += int(line.split()[1])
+                for task in Path(f"/proc/{pid}/task").iterdir():
+                    todo += [int(c) for c in (task / "children").read_text().split()]
+            except (OSError, ValueError):
+                continue
+        return total / 1024
 
     def _gone(self, doing: str) -> Exception:
         try:

@@ -1,6 +1,7 @@
 """Entry point of a sandbox worker:  python -I -B <stage>/lib/<pkg>/boot.py '<json config>'
 
-Runs as the grader's user, confines itself, imports trusted code (torch, this package, the
+Runs as the grader's user, confines itself (namespaces: its own network, mounts and processes,
+inside a user namespace when not root; see confine.py), imports trusted code (torch, this package, the
 installed modules the submission imports), drops to an unprivileged user when it is root
 (keeping the interpreter's own folders importable, see confine.open_import_routes), and only
 then adds the submission to sys.path and serves requests. The config says which
@@ -37,8 +38,16 @@ def main() -> None:
     was_root, real_uid = os.geteuid() == 0, os.getuid()  # before a user namespace renames us
 
     confine.set_basic_limits(limits["fsize_mb"], limits["nofile"])
-    report: dict = {"network": confine.isolate_network() if cfg["isolate_network"] else "not isolated (disabled)"}
-    report["files"] = confine.hide_folders(cfg.get("hide", []))
+    ns = confine.enter_namespaces(network=cfg["isolate_network"])
+    report: dict = {"network": ns["network"]}
+    if ns["pid"] == "yes":
+        confine.become_namespace_init(tuple(cfg["fds"]))  # only the worker returns
+        report["processes"] = ("own PID namespace: its processes end with it"
+                               + ("" if confine.mount_own_proc() else "; /proc could not be replaced"))
+    else:
+        report["processes"] = f"shared with the machine: no PID namespace ({ns['pid']})"
+    mounts = ns["mounts"] == "yes"
+    report["files"] = confine.hide_folders(cfg.get("hide", [])) if mounts else f"not hidden ({ns['mounts']})"
 
     import torch  # trusted imports, before the drop
 
@@ -71,6 +80,8 @@ def main() -> None:
         confine.reroute_imports(routes)
         report["user"] = f"unprivileged user (uid {uid}, gid {gid}); root privileges dropped"
     else:
+        if not was_root and mounts and not confine.lock_mounts():
+            report["files"] = "not hidden (the mounts could not be locked)"
         report["user"] = "root (privileges not dropped)" if was_root else f"the grader's own user (uid {real_uid})"
     confine.set_parent_death_signal()  # after the drop: changing credentials clears it
     report["uid"] = os.getuid() if was_root else real_uid

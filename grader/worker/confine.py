@@ -17,6 +17,7 @@ from typing import Any
 CLONE_NEWNET = 0x40000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNS = 0x00020000
+CLONE_NEWPID = 0x20000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 0x4000, 1 << 18
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_PDEATHSIG = 1
@@ -42,28 +43,118 @@ def set_parent_death_signal() -> None:
     _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
-def isolate_network() -> str:
-    """A new, empty network namespace (only a loopback that is down): no network at all.
-
-    Root can do it directly; an ordinary user needs a user namespace around it, which many
-    kernels allow. Returns how it went, for the report."""
+def enter_namespaces(network: bool = True) -> dict[str, str]:
+    """New mount, PID and network namespaces, inside a new user namespace when not root (which
+    unprivileged users may create on most kernels). The caller is then in the new mount and
+    network namespaces at once; the PID namespace takes effect for the next child (see
+    `become_namespace_init`). Falls back to a network namespace alone, then to none, and says so.
+    Returns {"network": ..., "pid": "yes"/"no", "mounts": "yes"/"no"} for the report."""
     libc = _libc()
-    flags = CLONE_NEWNET if os.geteuid() == 0 else CLONE_NEWUSER | CLONE_NEWNET
-    if libc.unshare(flags) == 0:
-        return "isolated (new network namespace)"
-    return f"not isolated (unshare failed: {os.strerror(ctypes.get_errno())})"
+    root = os.geteuid() == 0
+    user = 0 if root else CLONE_NEWUSER
+    uid, gid = os.getuid(), os.getgid()
+    net = CLONE_NEWNET if network else 0
+    isolated = "isolated (new network namespace)" if network else "not isolated (disabled)"
+    if libc.unshare(user | CLONE_NEWNS | CLONE_NEWPID | net) == 0:
+        if not root:
+            _map_identity(uid, gid)
+        return {"network": isolated, "pid": "yes", "mounts": "yes"}
+    why = os.strerror(ctypes.get_errno())
+    if network and libc.unshare(user | CLONE_NEWNET) == 0:
+        if not root:
+            _map_identity(uid, gid)
+        return {"network": isolated, "pid": f"no ({why})", "mounts": f"no ({why})"}
+    return {"network": f"not isolated (unshare failed: {os.strerror(ctypes.get_errno())})", "pid": f"no ({why})",
+            "mounts": f"no ({why})"}
+
+
+def _map_identity(uid: int, gid: int) -> None:
+    """In a new user namespace: the same uid and gid inside as outside (no other identity to take)."""
+    with open("/proc/self/setgroups", "w") as f:
+        f.write("deny")
+    with open("/proc/self/uid_map", "w") as f:
+        f.write(f"{uid} {uid} 1")
+    with open("/proc/self/gid_map", "w") as f:
+        f.write(f"{gid} {gid} 1")
+
+
+def become_namespace_init(keep: tuple[int, ...]) -> None:
+    """Fork twice: an init process in the new PID namespace and, under it, the worker, which is
+    the only one to return from this call. The two others run no student code: each waits for its
+    child and passes its exit status (or the signal that ended it) up, so the grader sees the
+    worker's own. When the init ends (the worker ended, or the grader killed the process group), the
+    kernel kills every process left in the namespace: nothing a submission starts, `setsid` and
+    double forks included, outlives its worker. `keep`: descriptors only the worker holds."""
+    status_r, status_w = os.pipe()
+    init = os.fork()
+    if init:
+        _close(keep + (status_w,))
+        _pass_up(init, status_r)
+    set_parent_death_signal()  # the init dies with the process the grader started
+    worker = os.fork()
+    if worker:
+        _close(keep)
+        while True:  # as init, it also reaps the orphans of the namespace
+            pid, status = os.wait()
+            if pid == worker:
+                break
+        os.write(status_w, status.to_bytes(4, "little"))
+        os._exit(0)
+    set_parent_death_signal()
+    _close((status_r, status_w))
+
+
+def _close(fds: tuple[int, ...]) -> None:
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+def _pass_up(child: int, status_r: int) -> None:
+    """Wait for the init and end as the worker ended (status read from the init; the init's own
+    status if it never wrote one, e.g. when the grader killed it)."""
+    _, status = os.waitpid(child, 0)
+    data = os.read(status_r, 4)
+    if len(data) == 4:
+        status = int.from_bytes(data, "little")
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        try:
+            signal.signal(sig, signal.SIG_DFL)
+        except (OSError, ValueError):  # SIGKILL and SIGSTOP have no handler to reset
+            pass
+        os.kill(os.getpid(), sig)
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+
+
+def mount_own_proc() -> bool:
+    """A /proc of the worker's PID namespace: no other process of the machine is listed, so none
+    can be reached through /proc/<pid>/root, cwd or fd."""
+    libc = _libc()
+    if libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+        return False
+    return libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None) == 0
+
+
+def lock_mounts() -> bool:
+    """Not root: a nested user and mount namespace, in which the mounts made above are locked
+    (they cannot be removed to uncover what they hide) and the worker holds no capability over
+    the namespaces it was confined in."""
+    uid, gid = os.getuid(), os.getgid()
+    if _libc().unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0:
+        return False
+    _map_identity(uid, gid)
+    return True
 
 
 def hide_folders(paths: list[str]) -> str:
-    """Root only: a private mount namespace in which each folder is covered by an empty,
+    """In the worker's own mount namespace (enter_namespaces), each folder is covered by an empty,
     read-only tmpfs that no one may enter, so the student's code cannot read the grader's
     source, hidden tests, solution or golden values (nor the grader's output folder).
     The interpreter's own folders are never in `paths`. Returns how it went, for the report."""
-    if os.geteuid() != 0:
-        return "not hidden (needs root: the worker can read what the grader's user can)"
     libc = _libc()
-    if libc.unshare(CLONE_NEWNS) != 0 or libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
-        return f"not hidden (mount namespace: {os.strerror(ctypes.get_errno())})"
     flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
     hidden = [p for p in paths
               if os.path.isdir(p) and libc.mount(b"tmpfs", p.encode(), b"tmpfs", flags, b"size=4k,mode=000") == 0]

@@ -3,9 +3,10 @@ doing the work. Each must be graded to completion, lose exactly `fails` and noth
 gain nothing from its attack. A case that cheats answers correctly *only if the attack worked*,
 so a lost test proves the attack failed.
 
-Some attacks can only be stopped as root (hiding the grader's files, the network namespace,
-the process limit); those cases say so with `needs_root`. The broken submissions of
-variants.py (a syntax error, sys.exit and an infinite loop in a function, a NaN) and the
+Some attacks are stopped by the worker's namespaces (hiding the grader's files, no network, no
+other process in sight): root can always make them, an ordinary user where the kernel allows user
+namespaces; those cases say so with `needs_namespaces`. The process limit needs root (`needs_root`).
+The broken submissions of variants.py (a syntax error, sys.exit and an infinite loop in a function, a NaN) and the
 unsafe zips and corrupted notebooks of test_grader_submission.py / test_grader_notebook.py
 belong to the same corpus and are counted with it in docs/validity.md.
 """
@@ -29,6 +30,8 @@ class Hostile:
     fails: frozenset[str]  # exactly the tests that must lose their points
     message: str  # in the output of every failing test
     needs_root: bool = False
+    needs_namespaces: bool = False  # root, or an ordinary user with user namespaces
+    linger_s: float = 0.0  # how long after the grade its outputs are checked again (for late attacks)
     timeout: float | None = None
     drop: tuple[str, ...] = field(default=())  # files of the reference left out
 
@@ -40,6 +43,27 @@ def _cheat_interp(attack: str) -> tuple[str, str, str]:
     """fm_interpolate answers right only when `attack` (code setting OK) succeeded."""
     body = f"    try:\n{attack}\n    except Exception:\n        OK = False\n"
     return ("flow.py", INTERP, body + "    if not OK:\n        return x0\n" + INTERP)
+
+
+# At import: a double-forked process in a session of its own that, for 20 s, finds the grader's --out
+# folder from the command lines in /proc and writes a perfect results.json there.
+_LATE_RESULTS = """import os as _os
+if _os.fork() == 0:
+    _os.setsid()
+    if _os.fork() == 0:
+        import json, time
+        for _ in range(200):
+            for _pid in [p for p in _os.listdir('/proc') if p.isdigit()]:
+                try:
+                    _args = open(f'/proc/{_pid}/cmdline', 'rb').read().split(b'\\0')
+                    _out = _args[_args.index(b'--out') + 1].decode()
+                    with open(_os.path.join(_out, 'results.json'), 'w') as _f:
+                        json.dump({'score': 1000, 'tests': []}, _f)
+                except Exception:
+                    pass
+            time.sleep(0.1)
+    _os._exit(0)
+"""
 
 
 def cases(port: int) -> list[Hostile]:
@@ -91,19 +115,31 @@ def cases(port: int) -> list[Hostile]:
                 interp_tests, "expected"),
         Hostile("read_solution", "reads the reference solution to copy it",
                 (_cheat_interp(f"        OK = 'return (1 - t) * x0' in open({str(SOLUTION / 'flow.py')!r}).read()"),),
-                interp_tests, "expected", needs_root=True),
+                interp_tests, "expected", needs_namespaces=True),
         Hostile("read_hidden_tests", "reads the grader's hidden tests and golden values",
                 (_cheat_interp(f"        OK = bool(open({str(ROOT / 'grader' / 'rubric.toml')!r}).read()) and "
                                f"bool(open({str(ROOT / 'assets' / 'classifier.json')!r}).read())"),),
-                interp_tests, "expected", needs_root=True),
+                interp_tests, "expected", needs_namespaces=True),
         Hostile("network", "opens a TCP connection to the grader's machine",
                 (_cheat_interp(f"        import socket\n        socket.create_connection(('127.0.0.1', {port}), "
                                "timeout=2).close()\n        OK = True"),),
-                interp_tests, "expected", needs_root=True),
+                interp_tests, "expected", needs_namespaces=True),
         Hostile("kill_grader", "kills its parent process, the grader",
                 (("diffusion.py", ADD_NOISE, "    import os, signal\n    try:\n        os.kill(os.getppid(), "
                   "signal.SIGKILL)\n    except OSError:\n        pass\n    return 0 * x\n"),),
-                frozenset(NOISING + ["test_denoiser_loss"]), "expected", needs_root=True),
+                frozenset(NOISING + ["test_denoiser_loss"]), "expected", needs_namespaces=True),
+        Hostile("proc_scan", "reads the grader's files through /proc/<pid>/root and cwd of every process",
+                (_cheat_interp("        import os\n        OK = False\n"
+                               "        for pid in [p for p in os.listdir('/proc') if p.isdigit()]:\n"
+                               "            for base in (f'/proc/{pid}/cwd', f'/proc/{pid}/root' + "
+                               f"{str(ROOT)!r}):\n"
+                               "                try:\n"
+                               "                    OK = OK or bool(open(base + '/grader/rubric.toml').read())\n"
+                               "                except OSError:\n                    pass"),),
+                interp_tests, "expected", needs_namespaces=True),
+        Hostile("late_results", "leaves a process behind that rewrites the grader's results.json after it exits",
+                (("flow.py", FLOW_IMPORT, _LATE_RESULTS + FLOW_IMPORT),),
+                frozenset(), "", needs_namespaces=True, linger_s=2.0),
         Hostile("missing_module", "flow.py is not in the submission",
                 (), frozenset(FLOW + TRAIN_PY), "flow", drop=("flow.py",)),
     ]

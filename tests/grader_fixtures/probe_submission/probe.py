@@ -75,3 +75,31 @@ def forge(fd):
     """Write garbage where the worker's answers go."""
     os.write(fd, (16).to_bytes(8, "big") + b"not a torch file")
     return "forged"
+
+
+def read(path):
+    try:
+        with open(path) as f:
+            return f"read {len(f.read())} characters"
+    except OSError as exc:
+        return type(exc).__name__
+
+
+def processes():
+    """The process ids this worker can see."""
+    return sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+
+
+def daemon(name):
+    """Leave a process behind (double fork, new session) that writes the time to `name` until killed."""
+    import time
+
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            for _ in range(600):
+                with open(name, "w") as f:
+                    f.write(repr(time.time()))
+                time.sleep(0.05)
+        os._exit(0)
+    return "started"
