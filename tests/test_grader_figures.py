@@ -138,6 +138,13 @@ def test_unreadable_huge_or_blank_files_are_refused() -> None:
     for data, message in cases.items():
         with pytest.raises(FigureProblem, match=message):
             decode(data, "x.png")
+    # An animation whose frames are each allowed, but not all of them together: refused from its
+    # header, before any frame is decoded (100 frames of 1000x1000 compress to a small file).
+    bomb = io.BytesIO()
+    frames = [Image.new("L", (1000, 1000), v) for v in range(100)]
+    frames[0].save(bomb, format="GIF", save_all=True, append_images=frames[1:])
+    with pytest.raises(FigureProblem, match="100 frames of 1000x1000 pixels: more than"):
+        decode(bomb.getvalue(), "x.gif")
 
 
 # -- the checks -------------------------------------------------------------------------------

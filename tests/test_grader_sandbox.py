@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from grader.checks.expect import describe
 from grader.sandbox import stage as stage_module
 from grader.sandbox.backends import SandboxBackend
 from grader.sandbox.limits import Limits
@@ -175,3 +176,22 @@ def test_nothing_a_worker_starts_outlives_it(student: Student) -> None:
     last = heartbeat.read_text()
     time.sleep(0.5)
     assert heartbeat.read_text() == last, "a process of the closed worker is still running"
+
+
+@pytest.mark.parametrize("kind", ["shared", "deep"])
+def test_an_answer_too_large_once_expanded_is_refused(student: Student, kind: str) -> None:
+    """A few bytes of pickle can stand for 10**9 values or 5000 levels of nesting: the grader counts
+    before it looks, stops that worker, and the next test gets a fresh one."""
+    student.fn("probe.add")(0, 0)
+    answer_fd = json.loads(student.backend.worker.proc.args[-1])["fds"][1]
+    with pytest.raises(StudentError, match="sent an answer that is (larger than|nested more than)"):
+        student.fn("probe.send_raw")(answer_fd, kind)
+    assert student.fn("probe.add")(1, 1).value == 2
+
+
+def test_values_are_described_briefly_whatever_they_are() -> None:
+    shared = [0] * 10
+    for _ in range(8):
+        shared = [shared] * 10
+    for value in (shared, "x" * 10**7, 10**5000, {"k": [[[[1]]]]}):
+        assert len(describe(value)) <= 203

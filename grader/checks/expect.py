@@ -28,8 +28,33 @@ def describe(value: Any, items: int = 4) -> str:
         nums = ", ".join(f"{v:.5g}" if isinstance(v, float) else str(v) for v in flat)
         more = ", ..." if value.numel() > items else ""
         return f"tensor{tuple(value.shape)} {str(value.dtype).replace('torch.', '')} [{nums}{more}]"
-    text = repr(value)
+    text = _brief(value, 3)
     return text if len(text) < 200 else text[:200] + "..."
+
+
+def _brief(value: Any, depth: int) -> str:
+    """A short text for a value that came from the student's side: never a full repr, which a
+    long string, a huge int or a long container could make large or slow."""
+    if isinstance(value, str):
+        return repr(value[:100]) + ("..." if len(value) > 100 else "")
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    if isinstance(value, int):
+        return repr(value) if abs(value) < 10**30 else f"<an int of {value.bit_length()} bits>"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, torch.Tensor):
+        return describe(value)
+    if isinstance(value, (list, tuple, dict)):
+        if depth <= 0:
+            return f"<{type(value).__name__} of {len(value)}>"
+        items = list(value.items())[:4] if isinstance(value, dict) else list(value)[:4]
+        parts = [f"{_brief(k, depth - 1)}: {_brief(v, depth - 1)}" for k, v in items] if isinstance(value, dict) \
+            else [_brief(v, depth - 1) for v in items]
+        more = ", ..." if len(value) > 4 else ""
+        brackets = "{}" if isinstance(value, dict) else "()" if isinstance(value, tuple) else "[]"
+        return brackets[0] + ", ".join(parts) + more + brackets[1]
+    return f"<{type(value).__name__}>"
 
 
 def matching_mistake(got: torch.Tensor, wrong: dict[str, torch.Tensor] | None, rtol: float, atol: float) -> str | None:

@@ -16,6 +16,7 @@ from PIL import Image
 
 MAX_PIXELS = 4096 * 4096  # per frame
 MAX_FRAMES = 400
+MAX_ALL_PIXELS = 64 << 20  # frames x pixels: what decoding every frame of an animation may cost
 MIN_SIDE = 32
 MAX_JSON = 8 << 20
 MIN_STD = 0.02  # a figure whose pixels barely vary (blank, one colour) shows nothing
@@ -39,8 +40,12 @@ def open_image(data: bytes, name: str) -> Image.Image:
     w, h = im.size
     if w * h > MAX_PIXELS or min(w, h) < MIN_SIDE:
         raise FigureProblem(f"{name} is {w}x{h} pixels: expected between {MIN_SIDE} px a side and {MAX_PIXELS} pixels")
-    if getattr(im, "n_frames", 1) > MAX_FRAMES:
-        raise FigureProblem(f"{name} has {im.n_frames} frames (at most {MAX_FRAMES})")
+    frames = getattr(im, "n_frames", 1)
+    if frames > MAX_FRAMES:
+        raise FigureProblem(f"{name} has {frames} frames (at most {MAX_FRAMES})")
+    if w * h * frames > MAX_ALL_PIXELS:
+        raise FigureProblem(f"{name} holds {frames} frames of {w}x{h} pixels: more than {MAX_ALL_PIXELS} "
+                            "pixels in all (make the animation smaller or shorter)")
     return im
 
 

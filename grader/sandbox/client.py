@@ -86,6 +86,39 @@ def secret_folders(stage_root: Path) -> list[str]:
             if p.is_dir() and not p.is_symlink() and not any(k == p or p in k.parents for k in keep)]
 
 
+MAX_VALUES = 1_000_000  # values in an answer, counting a shared one once per reference to it
+MAX_NESTING = 32  # the worker's own answers nest a few levels (worker/wire.py: MAX_DEPTH)
+
+
+def unbounded(answer: Any) -> str | None:
+    """Why an answer cannot be handled safely, or None. An answer is data, but data the student's
+    code may have written itself: a few bytes of pickle can describe a list that holds itself 2**60
+    times over (shared references), or nesting deep enough to break any recursive walk. The walk is
+    iterative and stops after MAX_VALUES, so it costs little whatever it is handed."""
+    too_many = f"larger than {MAX_VALUES:,} values once its shared parts are counted"
+    stack, seen = [(answer, 0)], 0
+    while stack:
+        value, depth = stack.pop()
+        seen += 1
+        if depth > MAX_NESTING:
+            return f"nested more than {MAX_NESTING} levels deep"
+        if isinstance(value, dict):
+            value = [*value.keys(), *value.values()]
+        if isinstance(value, (list, tuple, set, frozenset)):
+            if seen + len(stack) + len(value) > MAX_VALUES:
+                return too_many
+            for item in value:
+                if _is_leaf(item):
+                    seen += 1
+                else:
+                    stack.append((item, depth + 1))
+    return None
+
+
+def _is_leaf(value: Any) -> bool:
+    return not isinstance(value, (dict, list, tuple, set, frozenset))
+
+
 class WorkerProcess:
     def __init__(
         self,
@@ -180,6 +213,10 @@ class WorkerProcess:
         if not isinstance(answer, dict):
             self.kill()
             raise WorkerGone("the worker sent something that is not an answer")
+        problem = unbounded(answer)
+        if problem:
+            self.kill()
+            raise WorkerGone(f"the worker sent an answer that is {problem}; it was stopped")
         return answer
 
     def _read(self, n: int, deadline: float, doing: str) -> bytes:

@@ -103,3 +103,23 @@ def daemon(name):
                 time.sleep(0.05)
         os._exit(0)
     return "started"
+
+
+def send_raw(fd, kind):
+    """Bypass the worker's own encoding: write an answer of plain data that is tiny on the wire but
+    huge once its shared references are counted ("shared"), or nested 5000 levels deep ("deep")."""
+    import io
+
+    if kind == "shared":
+        value = [0] * 10
+        for _ in range(8):
+            value = [value] * 10  # 10**9 values, a few hundred bytes of pickle
+    else:
+        sys.setrecursionlimit(50_000)
+        value = []
+        for _ in range(5000):
+            value = [value]
+    buf = io.BytesIO()
+    torch.save({"ok": True, "value": value, "calls": [], "output": ""}, buf)
+    os.write(fd, len(buf.getvalue()).to_bytes(8, "big") + buf.getvalue())
+    return "sent"
