@@ -259,3 +259,36 @@ def test_without_isolation_student_code_runs_only_when_trusted(tmp_path: Path, m
     assert len(g.stderr.strip().splitlines()) == 1 and "cannot be isolated" in g.stderr and "--trusted" in g.stderr
     g = run_main(ROOT / "solution", tmp_path / "trusted", "--tests", "schedules", "--trusted")
     assert g.returncode == 0 and g.results["score"] == sum(t["max_score"] for t in g.results["tests"]) > 0
+
+
+def _patched(path: Path, local: dict[int, bytes], central: dict[int, bytes]) -> Path:
+    """Overwrite bytes at offsets of the first local file header and central directory entry."""
+    data = bytearray(path.read_bytes())
+    for sig, changes in ((b"PK\x03\x04", local), (b"PK\x01\x02", central)):
+        at = data.index(sig)
+        for offset, value in changes.items():
+            data[at + offset: at + offset + len(value)] = value
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _malformed(kind: str, tmp_path: Path) -> Path:
+    path = tmp_path / f"{kind}.zip"
+    code = (ROOT / "solution" / "unet.py").read_bytes()
+    if kind == "clash":  # a file and a folder of the same name
+        return _zip(path, {"hw": b"x", "hw/unet.py": code})
+    if kind == "long_name":
+        return _zip(path, {"a" * 300 + ".py": b"", "unet.py": code})
+    _zip(path, {"unet.py": code})
+    if kind == "bad_crc":
+        return _patched(path, {14: b"\x00\x00\x00\x00"}, {16: b"\x00\x00\x00\x00"})
+    if kind == "encrypted":
+        return _patched(path, {6: b"\x01\x00"}, {8: b"\x01\x00"})
+    return _patched(path, {8: b"\x63\x00"}, {10: b"\x63\x00"})  # compression method 99
+
+
+@pytest.mark.parametrize("kind", ["bad_crc", "encrypted", "unknown_method", "clash", "long_name"])
+def test_malformed_zips_are_rejected_in_one_line(tmp_path: Path, kind: str) -> None:
+    sub = load_submission(_malformed(kind, tmp_path))
+    assert sub.rejected and not sub.files and "\n" not in sub.rejected, sub.rejected
+    assert "zip" in sub.rejected

@@ -9,6 +9,8 @@ from pathlib import Path, PurePosixPath
 
 MAX_UNPACKED = 50 << 20
 MAX_MEMBERS = 5000
+MAX_NAME = 255  # bytes in one file or folder name (the file system's limit)
+MAX_PATH = 1024  # bytes in an entry's whole path
 
 
 class Rejected(ValueError):
@@ -21,6 +23,8 @@ def _check_name(name: str) -> None:
         raise Rejected(f"the zip contains an absolute path ({name}); zip the folder's contents with relative paths")
     if ".." in path.parts:
         raise Rejected(f"the zip contains a path with '..' ({name})")
+    if len(name.encode()) > MAX_PATH or any(len(part.encode()) > MAX_NAME for part in path.parts):
+        raise Rejected(f"the zip contains a path too long to unpack ({name[:60]}...)")
 
 
 def extract_zip(archive: Path, dest: Path) -> None:
@@ -43,16 +47,29 @@ def extract_zip(archive: Path, dest: Path) -> None:
             raise Rejected(f"the zip unpacks to {declared >> 20} MB (at most {MAX_UNPACKED >> 20} MB)")
         written = 0
         for info in members:
-            target = dest / info.filename
-            if info.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(info) as src, open(target, "wb") as out:
-                while chunk := src.read(1 << 20):
-                    written += len(chunk)
-                    if written > MAX_UNPACKED:  # the declared sizes lied
-                        out.close()
-                        shutil.rmtree(dest, ignore_errors=True)
-                        raise Rejected(f"the zip unpacks to more than {MAX_UNPACKED >> 20} MB")
-                    out.write(chunk)
+            try:
+                written = _extract(zf, info, dest, written)
+            except Rejected:
+                shutil.rmtree(dest, ignore_errors=True)
+                raise
+            except Exception as exc:  # noqa: BLE001 - a bad CRC, encryption, an unknown method, a file/folder clash...
+                shutil.rmtree(dest, ignore_errors=True)
+                why = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+                raise Rejected(f"the zip's entry {info.filename[:80]} could not be unpacked ({why}); make the zip "
+                               "again, without a password, with your system's own zip tool") from None
+
+
+def _extract(zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path, written: int) -> int:
+    """Write one entry under dest; returns the bytes written so far in all."""
+    target = dest / info.filename
+    if info.is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        return written
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with zf.open(info) as src, open(target, "xb") as out:
+        while chunk := src.read(1 << 20):
+            written += len(chunk)
+            if written > MAX_UNPACKED:  # the declared sizes lied
+                raise Rejected(f"the zip unpacks to more than {MAX_UNPACKED >> 20} MB")
+            out.write(chunk)
+    return written
