@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from . import prerequisites
-from .launch import GraderError, launch
+from .launch import GraderError, check_output_folder, launch
 from .rubric import RubricError, load_rubric
 from .sandbox.limits import Limits
 
@@ -39,8 +39,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="grade even where the student's code cannot be isolated (neither root nor user namespaces)")
     args = ap.parse_args(argv)
     try:
-        if args.out.is_symlink():
-            raise GraderError(f"--out {args.out} is a symbolic link: give a real folder")
+        check_output_folder(args.out)  # before grading, not only when the reports are written
         problems = prerequisites.missing(load_rubric(), args.tests)
         if problems:
             raise GraderError("; ".join(problems))

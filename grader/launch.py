@@ -47,6 +47,12 @@ def can_isolate() -> bool:
     return subprocess.run([sys.executable, "-I", "-c", probe], capture_output=True).returncode == 0
 
 
+def check_output_folder(out: Path) -> None:
+    """The grader's outputs are never written through a symbolic link (see report.write_reports)."""
+    if out.is_symlink():
+        raise GraderError(f"--out {out} is a symbolic link: give a real folder")
+
+
 NO_ISOLATION = ("student code cannot be isolated here (not root, and this kernel refuses user namespaces): "
                 "grade as root, allow unprivileged user namespaces, or pass --trusted if you trust this code")
 

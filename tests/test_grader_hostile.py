@@ -7,28 +7,18 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
-import sys
 import time
 
 import pytest
 
+from grader.launch import can_isolate
 from grader.rubric import load_rubric
 from tests.grader_fixtures.grading import graded_by_command, workdir
 from tests.grader_fixtures.hostile import Hostile, cases
 from tests.test_grader_mutants import TESTS
 
 IS_ROOT = os.geteuid() == 0
-
-
-def _user_namespaces() -> bool:
-    """Whether this user may create a user namespace (where the worker's isolation comes from when
-    the grader is not root)."""
-    probe = "import ctypes, sys; sys.exit(ctypes.CDLL(None, use_errno=True).unshare(0x10000000) != 0)"
-    return subprocess.run([sys.executable, "-c", probe], capture_output=True).returncode == 0
-
-
-NAMESPACES = IS_ROOT or _user_namespaces()
+NAMESPACES = can_isolate()  # root, or an ordinary user who may create user namespaces
 # A listener the network case tries to reach: it must not get through.
 LISTENER = socket.socket()
 LISTENER.bind(("127.0.0.1", 0))

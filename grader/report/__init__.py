@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..launch import GraderError
+from ..launch import check_output_folder
 from ..results import GradingResult, results_json
 from .html import render_html
 from .markdown import render_markdown
@@ -19,8 +19,7 @@ def write_reports(result: GradingResult, out: Path) -> None:
     """results.json, report.md and report.html in `out`. Never through a symbolic link: `out` must
     be a real folder, and each file is written beside its name and renamed onto it, which replaces a
     link planted there (by a leftover process, say) instead of writing to where it points."""
-    if out.is_symlink():
-        raise GraderError(f"--out {out} is a symbolic link: give a real folder")
+    check_output_folder(out)
     out.mkdir(parents=True, exist_ok=True)
     for name, text in (("results.json", results_json(result)), ("report.md", render_markdown(result)),
                        ("report.html", render_html(result))):

@@ -58,17 +58,18 @@ def _walk(root: Path, notes: list[str]) -> list[Path]:
     out = []
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
-        for d in sorted(dirnames):
-            if (here / d).is_symlink():
-                notes.append(f"{(here / d).relative_to(root)} is a symbolic link: skipped")
-        dirnames[:] = sorted(d for d in dirnames
-                             if d not in SKIP_DIRS and not d.startswith(".") and not (here / d).is_symlink())
+        kept = []
+        for name in sorted(dirnames):
+            if (here / name).is_symlink():
+                notes.append(f"{(here / name).relative_to(root)} is a symbolic link: skipped")
+            elif name not in SKIP_DIRS and not name.startswith("."):
+                kept.append(name)
+        dirnames[:] = kept
         for name in sorted(f for f in filenames if not f.startswith(".")):
             path = here / name
-            if path.is_symlink():
-                notes.append(f"{path.relative_to(root)} is a symbolic link: skipped")
-            elif not path.is_file():
-                notes.append(f"{path.relative_to(root)} is not a regular file: skipped")
+            if path.is_symlink() or not path.is_file():
+                kind = "a symbolic link" if path.is_symlink() else "not a regular file"
+                notes.append(f"{path.relative_to(root)} is {kind}: skipped")
             else:
                 out.append(path)
     return out
