@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .sandbox.backends import Backend, InProcessBackend, SandboxBackend
 from .sandbox.limits import Limits
-from .sandbox.stage import Stage, clean_stale, unprivileged_ids
+from .sandbox.stage import Stage, clean_stale, grading_identity
 from .submission import Submission, load_submission
 from .submission.deliverables import NONE_FOUND, Deliverables, Rejected, load_deliverables
 
@@ -78,7 +78,7 @@ def launch(
     clean_stale()  # what a grader killed mid-run left in the temporary folder
     sub = load_submission(Path(submission))
     deliverables, no_figures = _deliverables(sub, figures)
-    drop_to = unprivileged_ids() if os.geteuid() == 0 else None
+    drop_to = grading_identity() if os.geteuid() == 0 else None
     stage = Stage.create(sub.files, sub.layout, drop_to)
     backend: Backend
     if not sandbox:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,8 +19,9 @@ import torch
 from grader.checks.expect import describe
 from grader.sandbox import stage as stage_module
 from grader.sandbox.backends import SandboxBackend
+from grader.sandbox.client import visible_folders
 from grader.sandbox.limits import Limits
-from grader.sandbox.stage import Stage, unprivileged_ids
+from grader.sandbox.stage import Stage, grading_identity
 from grader.sandbox.student import Student, StudentError
 from grader.submission.imports import imported_modules
 
@@ -33,7 +35,7 @@ LIMITS = Limits(timeout_s=3.0, memory_mb=1024, output_chars=500)
 def student() -> Iterator[Student]:
     os.environ["GRADER_TEST_SECRET"] = "must not reach the worker"
     files = {p.name: p.read_bytes() for p in PROBE.glob("*.py")}
-    drop_to = unprivileged_ids() if IS_ROOT else None
+    drop_to = grading_identity() if IS_ROOT else None
     stage = Stage.create(files, "modules", drop_to)
     backend = SandboxBackend(stage, LIMITS, "cpu", imported_modules([f.decode() for f in files.values()], {"probe"}),
                              drop_to)
@@ -60,10 +62,11 @@ def test_environment_is_scrubbed(student: Student) -> None:
 
 @pytest.mark.skipif(not IS_ROOT, reason="the drop to an unprivileged user and the network namespace need root")
 def test_root_drops_to_an_unprivileged_user_without_network(student: Student) -> None:
-    assert student.fn("probe.whoami")().value["uid"] == unprivileged_ids()[0]
+    assert student.fn("probe.whoami")().value["uid"] == grading_identity()[0]
     assert student.backend.hello["network"].startswith("isolated")
     assert student.fn("probe.connect")().value in ("OSError", "PermissionError")  # unreachable network
-    assert student.fn("probe.write")(str(ROOT / "grader" / "written.txt")).value == "PermissionError"
+    assert student.fn("probe.write")(str(ROOT / "grader" / "written.txt")).value == "FileNotFoundError"
+    assert student.fn("probe.write")("/usr/written.txt").value in ("PermissionError", "OSError")  # read-only
     assert not (ROOT / "grader" / "written.txt").exists()
 
 
@@ -151,11 +154,63 @@ def test_stage_folders_of_a_killed_grader_are_removed_at_the_next_start() -> Non
 
 
 def test_the_grader_s_files_are_hidden_as_any_user(student: Student) -> None:
-    """As root and as an ordinary user (through a user namespace) alike: each folder of the
-    checkout is covered by an empty tmpfs (closed to `nobody`; empty to the user who mounted it)."""
+    """As root and as an ordinary user (through a user namespace) alike, the worker's root holds an
+    allowlist of the machine's folders: the checkout beyond its virtual environment does not exist."""
     for path in (ROOT / "grader" / "checks" / "reference.py", ROOT / "solution" / "diffusion.py"):
-        assert student.fn("probe.read")(str(path)).value in ("PermissionError", "FileNotFoundError"), path
-    assert "hidden" in student.backend.hello["files"] and "not hidden" not in student.backend.hello["files"]
+        assert student.fn("probe.read")(str(path)).value == "FileNotFoundError", path
+    assert student.backend.hello["files"].startswith("allowlist")
+
+
+SECRET_FOLDERS = ["solution", "grader", "tests", "assets", "notebooks", "skeleton", "student", "docs", "tools"]
+
+
+def _project_files() -> dict[str, str]:
+    """sha256 -> path of every file of the project a student must not read (of 64 bytes or more,
+    so that no empty `__init__.py` matches a file of the system), except what the worker is given:
+    its own code (grader/worker) and the submission being graded (here the probe)."""
+    import hashlib
+
+    given = [ROOT / "grader" / "worker", PROBE]
+    files = {}
+    for folder in SECRET_FOLDERS:
+        for path in (ROOT / folder).rglob("*"):
+            if (path.is_file() and not path.is_symlink() and path.stat().st_size >= 64
+                    and not any(g == path or g in path.parents for g in given) and "__pycache__" not in path.parts):
+                files[hashlib.sha256(path.read_bytes()).hexdigest()] = str(path.relative_to(ROOT))
+    return files
+
+
+def test_no_file_of_the_project_is_visible_anywhere(student: Student) -> None:
+    """The whole filesystem the worker can see, searched for any file of solution/, grader/, tests/,
+    assets/, notebooks/ (and the rest of the checkout), wherever it lies: there is none. This holds
+    for other checkouts of the project on the machine and copies in caches too, since the search
+    compares contents, not paths."""
+    import hashlib
+
+    secret = _project_files()
+    control = ROOT / "grader" / "worker" / "confine.py"  # given to the worker: the search must find it
+    sizes = sorted({(ROOT / p).stat().st_size for p in secret.values()} | {control.stat().st_size})
+    scan = student.fn("probe.scan", timeout=120)(sizes).value
+    assert scan["complete"] and scan["seen"] > 1000, scan["seen"]  # the search saw the system's files
+    assert hashlib.sha256(control.read_bytes()).hexdigest() in scan["found"].values()
+    leaked = {path: secret[digest] for path, digest in scan["found"].items() if digest in secret}
+    assert not leaked, leaked
+    # Nothing at the top but the allowlist's own folders (a home only on the way to the interpreter).
+    allowed = {path.split("/")[1] for path, _ in visible_folders(student.backend.stage)} | {"dev", "proc", "tmp"}
+    assert set(scan["top"]) <= allowed, set(scan["top"]) - allowed
+    assert "home" not in scan["top"] or "home" in {Path(sys.base_prefix).parts[1], Path(sys.prefix).parts[1]}
+
+
+def test_the_worker_sees_another_checkout_of_the_project_nowhere(student: Student, tmp_path: Path) -> None:
+    """A copy of the reference elsewhere on the machine (another checkout, a TA's download) is
+    outside the allowlist whatever its permissions."""
+    copy = tmp_path / "other-checkout" / "solution"
+    copy.mkdir(parents=True)
+    (copy / "diffusion.py").write_bytes((ROOT / "solution" / "diffusion.py").read_bytes())
+    os.chmod(tmp_path, 0o755)
+    for p in (copy.parent, copy, copy / "diffusion.py"):
+        os.chmod(p, 0o755 if p.is_dir() else 0o644)
+    assert student.fn("probe.read")(str(copy / "diffusion.py")).value == "FileNotFoundError"
 
 
 def test_the_worker_sees_no_other_process(student: Student) -> None:

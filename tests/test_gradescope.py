@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import stat
 import subprocess
@@ -189,11 +188,9 @@ def test_hostile_submission_cannot_read_the_grader_nor_write_the_results(layout:
     assert run.proc.returncode == 0, run.proc.stderr
     assert run.failed() == interp
     assert all("expected" in run.by_id()[t]["output"] for t in interp)
-    # The results are the grader's own, and the worker's mount namespace covered every folder of the source.
+    # The results are the grader's own, and the worker's filesystem was the allowlist.
     assert results.read_text() == (source / "build" / "grade" / "results.json").read_text()
-    folders = [p for p in source.iterdir() if p.is_dir()]
-    covered = re.search(r"the grader's folders hidden \((\d+) covered\)", run.report)
-    assert covered and int(covered[1]) == len(folders), run.report
+    assert "allowlist:" in run.report, run.report
 
 
 def test_a_broken_installation_still_leaves_a_results_json(tmp_path: Path) -> None:

@@ -111,11 +111,11 @@ def round_trips(requests: int = 200) -> dict[str, float]:
     sys.path.insert(0, str(ROOT))
     from grader.sandbox.backends import InProcessBackend, SandboxBackend
     from grader.sandbox.limits import Limits
-    from grader.sandbox.stage import Stage, unprivileged_ids
+    from grader.sandbox.stage import Stage, grading_identity
     from grader.sandbox.student import Student
 
     files = {"probe.py": b"def add(a, b):\n    return a + b\n"}
-    drop_to = unprivileged_ids() if os.geteuid() == 0 else None
+    drop_to = grading_identity() if os.geteuid() == 0 else None
     found = {}
     for mode in ("sandbox", "inprocess"):
         stage = Stage.create(files, "modules", drop_to)

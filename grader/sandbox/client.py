@@ -76,14 +76,24 @@ def describe_exit(code: int | None) -> str:
     return f"exited with status {code}"
 
 
-def secret_folders(stage_root: Path) -> list[str]:
-    """The folders of the grader's project (its source, the solution, tests, assets, notebooks,
-    outputs, .git) that the worker hides from the student's code: every folder beside grader/
-    except those that hold the interpreter (a virtual environment in the project) or the stage."""
-    root = Path(__file__).resolve().parents[2]
-    keep = [Path(p).resolve() for p in (sys.prefix, sys.base_prefix, stage_root)]
-    return [str(p) for p in sorted(root.iterdir())
-            if p.is_dir() and not p.is_symlink() and not any(k == p or p in k.parents for k in keep)]
+SYSTEM_FOLDERS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys"]
+
+
+def visible_folders(stage: Stage) -> list[tuple[str, bool]]:
+    """The allowlist of the worker's filesystem, (path, writable): the system's programs and
+    libraries, the interpreter (a virtual environment and the Python it is made from), the
+    staged worker code and submission (read-only) and the worker's home. Nothing else of the
+    machine exists for it (worker/confine.py: enter_own_root): not the grader's checkout beyond
+    its virtual environment, not another checkout, not the TA's home, not other gradings."""
+    project = Path(__file__).resolve().parents[2]
+    python = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
+    libs = {Path(p).resolve() for p in os.environ.get("LD_LIBRARY_PATH", "").split(":") if p.startswith("/")}
+    # A library folder inside the project would bring the project in with it.
+    libs = {p for p in libs if p != project and project not in p.parents}
+    visible = [(p, False) for p in SYSTEM_FOLDERS]
+    visible += [(str(p), False) for p in sorted(python | libs) if p != Path("/")]
+    visible += [(str(stage.lib), False), (str(stage.source_dir.parent), False), (str(stage.home), True)]
+    return visible
 
 
 MAX_VALUES = 1_000_000  # values in an answer, counting a shared one once per reference to it
@@ -145,7 +155,8 @@ class WorkerProcess:
             "preimport": preimport,
             "drop_to": list(drop_to) if drop_to else None,
             "isolate_network": isolate_network,
-            "hide": secret_folders(stage.root),
+            "visible": visible_folders(stage),
+            "scratch": str(stage.scratch),
             "threads": limits.worker_threads(),
             "limits": limits.as_dict(),
         }

@@ -6,13 +6,16 @@
     <root>/worker-N.log         what reached the worker's real stdout/stderr (C-level output)
 
 Everything but home/ is owned by the grader's user and read-only to the worker; when the
-worker drops to an unprivileged user, home/ is given to that user.
+worker drops to an unprivileged user, home/ is given to that user. The folder itself is closed
+to everyone else: the worker sees lib/, src/ and home/ through a root of its own, and no
+other grading sees them at all.
+
+    <root>/root/                empty: the worker's own root is built on it
 """
 
 from __future__ import annotations
 
 import os
-import pwd
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -23,13 +26,16 @@ WORKER_PACKAGE = "grader_worker"
 PACKAGE = "submission"
 
 
-def unprivileged_ids() -> tuple[int, int]:
-    """(uid, gid) of `nobody`, the user student code runs as when the grader is root."""
-    try:
-        entry = pwd.getpwnam("nobody")
-        return entry.pw_uid, entry.pw_gid
-    except KeyError:
-        return 65534, 65534
+def grading_identity() -> tuple[int, int]:
+    """(uid, gid) that student code runs as when the grader is root: one of its own for each
+    grading (derived from the grader's pid, unique among running graders), so that two gradings
+    of a parallel batch share no user: not its files, nor its process limit. No account needs
+    to exist for it."""
+    ident = FIRST_ID + os.getpid()
+    return ident, ident
+
+
+FIRST_ID = 1 << 20  # above the ids of real accounts (and of `nobody`)
 
 
 @dataclass
@@ -48,6 +54,11 @@ class Stage:
     @property
     def home(self) -> Path:
         return self.root / "home"
+
+    @property
+    def scratch(self) -> Path:
+        """An empty folder on which the worker builds its own root (worker/confine.py)."""
+        return self.root / "root"
 
     @property
     def boot(self) -> Path:
@@ -69,10 +80,12 @@ class Stage:
             init.parent.mkdir(parents=True, exist_ok=True)
             init.write_bytes(b"")
         stage.home.mkdir()
+        stage.scratch.mkdir()
         _readable_by_all(stage.root)
         if owner is not None:
             os.chown(stage.home, *owner)
         os.chmod(stage.home, 0o700)
+        os.chmod(stage.root, 0o700)  # the worker reaches lib/, src/ and home/ through its own root only
         return stage
 
     def remove(self) -> None:

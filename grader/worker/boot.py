@@ -1,7 +1,8 @@
 """Entry point of a sandbox worker:  python -I -B <stage>/lib/<pkg>/boot.py '<json config>'
 
 Runs as the grader's user, confines itself (namespaces: its own network, mounts and processes,
-inside a user namespace when not root; see confine.py), imports trusted code (torch, this package, the
+inside a user namespace when not root, and a root of its own that holds only an allowlist of the
+machine's folders; see confine.py), imports trusted code (torch, this package, the
 installed modules the submission imports), drops to an unprivileged user when it is root
 (keeping the interpreter's own folders importable, see confine.open_import_routes), and only
 then adds the submission to sys.path and serves requests. The config says which
@@ -40,14 +41,20 @@ def main() -> None:
     confine.set_basic_limits(limits["fsize_mb"], limits["nofile"])
     ns = confine.enter_namespaces(network=cfg["isolate_network"])
     report: dict = {"network": ns["network"]}
+    fatal = None
     if ns["pid"] == "yes":
         confine.become_namespace_init(tuple(cfg["fds"]))  # only the worker returns
-        report["processes"] = ("own PID namespace: its processes end with it"
-                               + ("" if confine.mount_own_proc() else "; /proc could not be replaced"))
+        report["processes"] = "own PID namespace: its processes end with it"
     else:
         report["processes"] = f"shared with the machine: no PID namespace ({ns['pid']})"
     mounts = ns["mounts"] == "yes"
-    report["files"] = confine.hide_folders(cfg.get("hide", [])) if mounts else f"not hidden ({ns['mounts']})"
+    report["files"] = f"not confined ({ns['mounts']})"
+    if mounts:
+        try:
+            report["files"] = confine.enter_own_root([(p, w) for p, w in cfg["visible"]], cfg["scratch"],
+                                                     limits["fsize_mb"])
+        except OSError as exc:
+            fatal = f"the worker's filesystem could not be confined ({exc})"
 
     import torch  # trusted imports, before the drop
 
@@ -56,6 +63,9 @@ def main() -> None:
     _preimport(cfg["preimport"], forbidden={cfg["package"], pkg})
     torch.set_num_threads(max(1, int(cfg.get("threads", 1))))
 
+    if fatal:
+        wire.send(cfg["fds"][1], {"fatal": fatal})
+        return
     device = cfg["device"]
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -81,7 +91,7 @@ def main() -> None:
         report["user"] = f"unprivileged user (uid {uid}, gid {gid}); root privileges dropped"
     else:
         if not was_root and mounts and not confine.lock_mounts():
-            report["files"] = "not hidden (the mounts could not be locked)"
+            report["files"] = "not confined (the mounts could not be locked)"
         report["user"] = "root (privileges not dropped)" if was_root else f"the grader's own user (uid {real_uid})"
     confine.set_parent_death_signal()  # after the drop: changing credentials clears it
     report["uid"] = os.getuid() if was_root else real_uid

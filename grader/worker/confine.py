@@ -18,6 +18,7 @@ CLONE_NEWNET = 0x40000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNS = 0x00020000
 CLONE_NEWPID = 0x20000000
+CLONE_NEWIPC = 0x08000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 0x4000, 1 << 18
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_PDEATHSIG = 1
@@ -44,7 +45,7 @@ def set_parent_death_signal() -> None:
 
 
 def enter_namespaces(network: bool = True) -> dict[str, str]:
-    """New mount, PID and network namespaces, inside a new user namespace when not root (which
+    """New mount, PID, IPC and network namespaces, inside a new user namespace when not root (which
     unprivileged users may create on most kernels). The caller is then in the new mount and
     network namespaces at once; the PID namespace takes effect for the next child (see
     `become_namespace_init`). Falls back to a network namespace alone, then to none, and says so.
@@ -55,7 +56,7 @@ def enter_namespaces(network: bool = True) -> dict[str, str]:
     uid, gid = os.getuid(), os.getgid()
     net = CLONE_NEWNET if network else 0
     isolated = "isolated (new network namespace)" if network else "not isolated (disabled)"
-    if libc.unshare(user | CLONE_NEWNS | CLONE_NEWPID | net) == 0:
+    if libc.unshare(user | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | net) == 0:
         if not root:
             _map_identity(uid, gid)
         return {"network": isolated, "pid": "yes", "mounts": "yes"}
@@ -129,15 +130,6 @@ def _pass_up(child: int, status_r: int) -> None:
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
 
 
-def mount_own_proc() -> bool:
-    """A /proc of the worker's PID namespace: no other process of the machine is listed, so none
-    can be reached through /proc/<pid>/root, cwd or fd."""
-    libc = _libc()
-    if libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
-        return False
-    return libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None) == 0
-
-
 def lock_mounts() -> bool:
     """Not root: a nested user and mount namespace, in which the mounts made above are locked
     (they cannot be removed to uncover what they hide) and the worker holds no capability over
@@ -149,17 +141,98 @@ def lock_mounts() -> bool:
     return True
 
 
-def hide_folders(paths: list[str]) -> str:
-    """In the worker's own mount namespace (enter_namespaces), each folder is covered by an empty,
-    read-only tmpfs that no one may enter, so the student's code cannot read the grader's
-    source, hidden tests, solution or golden values (nor the grader's output folder).
-    The interpreter's own folders are never in `paths`. Returns how it went, for the report."""
+MS_BIND, MS_REMOUNT, MNT_DETACH = 4096, 32, 2
+# statvfs flag -> mount flag, for the flags a bind mount must keep when it is made read-only
+# (in a user namespace the kernel refuses a remount that would drop a locked one).
+_KEPT_FLAGS = {1: MS_RDONLY, 2: MS_NOSUID, 4: MS_NODEV, 8: MS_NOEXEC, 1024: 1024, 2048: 2048, 4096: 1 << 21}
+PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217}
+DEVICES = ["null", "zero", "full", "random", "urandom"]
+
+
+def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    enc = (lambda v: v.encode() if v is not None else None)
+    if _libc().mount(enc(source), target.encode(), enc(fstype), flags, enc(data)) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"mount {source} on {target}: {os.strerror(err)}")
+
+
+def _bind(path: str, new_root: str, writable: bool) -> None:
+    """`path` at the same place under `new_root`; read-only unless `writable`."""
+    target = new_root + path
+    if os.path.isdir(path):
+        os.makedirs(target, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        open(target, "a").close()
+    _mount(path, target, None, MS_BIND | MS_REC)
+    if not writable:
+        kept = sum(flag for st, flag in _KEPT_FLAGS.items() if os.statvfs(target).f_flag & st)
+        _mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | kept)
+
+
+def enter_own_root(visible: list[tuple[str, bool]], scratch: str, tmp_mb: int) -> str:
+    """Replace the worker's whole filesystem by an allowlist: a fresh tmpfs as `/`, and under it,
+    at their usual paths, only the `visible` folders (path, writable) - the system's programs and
+    libraries, the interpreter, the staged submission, the worker's home - plus a private /tmp, a
+    /dev of a few devices and the /proc of the worker's PID namespace. The machine's old root is
+    then detached: no other path (another checkout of the project, the grader's files, the TA's
+    home, other gradings' stages) exists for the student's code. `scratch` is an empty folder to
+    build the new root on. Call in the worker's own mount and PID namespaces (enter_namespaces,
+    become_namespace_init). Raises OSError when a step fails: a worker that cannot be confined
+    must not run student code."""
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    _mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
+    tmp = scratch + "/tmp"
+    os.makedirs(tmp)
+    _mount("tmpfs", tmp, "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_mb}m,mode=1777")
+    covered: list[str] = []
+    for path, writable in sorted(visible, key=lambda pw: pw[0].count("/")):
+        if not os.path.lexists(path) or any(path == c or path.startswith(c + "/") for c in covered):
+            continue
+        if os.path.islink(path) and path.count("/") == 1:  # /bin -> usr/bin on merged-/usr systems
+            os.symlink(os.readlink(path), scratch + path)
+            continue
+        _bind(path, scratch, writable)
+        covered.append(path)
+    _own_dev(scratch)
+    os.makedirs(scratch + "/proc", exist_ok=True)
+    _mount("proc", scratch + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    _pivot(scratch)
+    return f"allowlist: {len(covered)} folders of the machine visible, the rest absent"
+
+
+def _own_dev(root: str) -> None:
+    """/dev with the few devices a Python process uses (and the GPU's, when there is one), a
+    private /dev/shm; not the machine's /dev, whose shared memory other gradings could use."""
+    dev = root + "/dev"
+    os.makedirs(dev)
+    _mount("tmpfs", dev, "tmpfs", MS_NOSUID, "size=64k,mode=755")
+    names = DEVICES + [n for n in os.listdir("/dev") if n.startswith("nvidia")]
+    for name in names:
+        if os.path.exists("/dev/" + name):
+            _bind("/dev/" + name, root, writable=True)
+    os.makedirs(dev + "/shm")
+    _mount("tmpfs", dev + "/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
+    for name, target in [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                         ("stderr", "/proc/self/fd/2")]:
+        os.symlink(target, f"{dev}/{name}")
+
+
+def _pivot(new_root: str) -> None:
+    import platform
+
     libc = _libc()
-    flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
-    hidden = [p for p in paths
-              if os.path.isdir(p) and libc.mount(b"tmpfs", p.encode(), b"tmpfs", flags, b"size=4k,mode=000") == 0]
-    missed = len([p for p in paths if os.path.isdir(p)]) - len(hidden)
-    return f"the grader's folders hidden ({len(hidden)} covered" + (f", {missed} not)" if missed else ")")
+    old = new_root + "/.old-root"
+    os.makedirs(old)
+    number = PIVOT_ROOT.get(platform.machine())
+    if number is None or libc.syscall(number, new_root.encode(), old.encode()) != 0:
+        raise OSError(ctypes.get_errno(), f"pivot_root: {os.strerror(ctypes.get_errno())}")
+    os.chdir("/")
+    if libc.umount2(b"/.old-root", MNT_DETACH) != 0:
+        raise OSError(ctypes.get_errno(), f"detaching the old root: {os.strerror(ctypes.get_errno())}")
+    os.rmdir("/.old-root")
+    kept = sum(flag for st, flag in _KEPT_FLAGS.items() if os.statvfs("/").f_flag & st)
+    _mount(None, "/", None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | kept)
 
 
 def vm_size() -> int:

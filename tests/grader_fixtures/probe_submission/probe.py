@@ -123,3 +123,28 @@ def send_raw(fd, kind):
     torch.save({"ok": True, "value": value, "calls": [], "output": ""}, buf)
     os.write(fd, len(buf.getvalue()).to_bytes(8, "big") + buf.getvalue())
     return "sent"
+
+
+def scan(sizes, limit=400_000):
+    """Every regular file this worker can see, anywhere (but /proc and /sys), whose size is one of
+    `sizes`: {path: sha256}. Also how many files were looked at, and the top-level folders."""
+    import hashlib
+
+    wanted, found, seen = set(sizes), {}, 0
+    for top in sorted(os.listdir("/")):
+        if top in ("proc", "sys"):
+            continue
+        for dirpath, _dirnames, filenames in os.walk("/" + top):
+            for name in filenames:
+                seen += 1
+                path = os.path.join(dirpath, name)
+                try:
+                    if os.path.islink(path) or os.path.getsize(path) not in wanted:
+                        continue
+                    with open(path, "rb") as f:
+                        found[path] = hashlib.sha256(f.read()).hexdigest()
+                except OSError:
+                    continue
+            if seen > limit:
+                return {"found": found, "seen": seen, "top": sorted(os.listdir("/")), "complete": False}
+    return {"found": found, "seen": seen, "top": sorted(os.listdir("/")), "complete": True}
