@@ -161,6 +161,11 @@ def grade_one(sub: Submission, out: Path, version: str, grader_args: list[str], 
     return meta
 
 
+def total_time(limit: float) -> float:
+    """The grader's --total-time under a batch limit: the limit less a margin for start-up and reports."""
+    return max(1.0, limit - min(120.0, 0.25 * limit))
+
+
 def _kill(proc: subprocess.Popen) -> None:
     with contextlib.suppress(ProcessLookupError):  # it may have just ended
         os.killpg(proc.pid, signal.SIGKILL)
@@ -294,7 +299,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tests", default="all", help="as for python -m grader")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--timeout", type=float, default=None, help="seconds per request to the student's code")
-    ap.add_argument("--limit", type=float, default=900.0, help="seconds per submission before it is killed")
+    ap.add_argument("--limit", type=float, default=900.0,
+                    help="seconds per submission: its grade's total time is this less a margin, "
+                    "and a grader still running at the limit is killed")
     ap.add_argument("--force", action="store_true", help="regrade submissions already graded")
     args = ap.parse_args(argv)
     if not args.submissions.is_dir():
@@ -302,6 +309,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     grader_args = ["--tests", args.tests, "--device", args.device]
     grader_args += ["--timeout", f"{args.timeout:g}"] if args.timeout is not None else []
+    # The grader's own total-time budget ends first, so that a slow submission gets a complete
+    # results.json with its unfinished tests failed; the kill at --limit is only a backstop.
+    grader_args += ["--total-time", f"{total_time(args.limit):g}"]
     version = grader_version(args.tests, args.device, args.timeout)
     start = time.monotonic()
     try:

@@ -12,20 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch import find_submissions
+from grader.batch import collect, find_submissions, grade_one, render_index, total_time
 from grader.rubric import load_rubric
 from tests.grader_fixtures.grading import ROOT
 from tests.grader_fixtures.mutants import MUTANTS
 
 TESTS = "schedules,q_sample"  # two cheap parts: a grade takes seconds
 MAX = sum(e.points for e in load_rubric().entries.values() if e.selected(TESTS))
-HANG = "import time\ntime.sleep(1000)\n"  # at import: past --limit (90 s), within --timeout (300 s): the batch kills it
+HANG = "import time\ntime.sleep(1000)\n"  # at import: past the grade's total time (--limit 40 s less a margin)
 EXIT = "import os\nos._exit(3)\n"  # kills the sandbox worker, not the grader
 
 
 def _batch(subs: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "grader.batch", str(subs), "--out", str(out), "--jobs", "2", "--tests", TESTS,
-           "--device", "cpu", "--timeout", "300", "--limit", "90", *extra]
+           "--device", "cpu", "--timeout", "300", "--limit", "40", *extra]
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
 
 
@@ -87,23 +87,26 @@ def test_broken_and_hostile_submissions_do_not_stop_the_batch(
     rows = _rows(batch[1])
     assert rows["broken"]["status"] == "graded" and float(rows["broken"]["score"]) == 0  # the grader's own verdict
     assert rows["exits"]["status"] == "graded" and float(rows["exits"]["score"]) < MAX
+    # A submission that hangs is stopped by its grade's own total time, within the batch's limit: a
+    # complete grade of 0 whose tests say why, not an error row.
     hangs = rows["hangs"]
-    assert hangs["status"] == "error" and float(hangs["score"]) == 0 and float(hangs["max_score"]) == MAX
-    assert "killed after the batch's limit of 90 s" in hangs["reason"]
-    assert not (batch[1] / "hangs" / "results.json").exists()
+    assert hangs["status"] == "graded" and float(hangs["score"]) == 0 and float(hangs["max_score"]) == MAX
+    results = json.loads((batch[1] / "hangs" / "results.json").read_text())
+    assert all(f"total time limit of {total_time(40):g} s" in t["output"] for t in results["tests"]), results
+    assert json.loads((batch[1] / "hangs" / "batch.json").read_text())["seconds"] < 40
 
 
 def test_index_links_every_report(batch: tuple[Path, Path, subprocess.CompletedProcess]) -> None:
     out = batch[1]
     html = (out / "index.html").read_text()
-    assert 'href="reference/report.html"' in html and 'href="hangs/grader.log"' in html
-    assert "6 submissions" in html and "1 errors" in html and "<script>" in html and "http" not in html
+    assert 'href="reference/report.html"' in html and 'href="hangs/report.html"' in html
+    assert "6 submissions" in html and "0 errors" in html and "<script>" in html and "http" not in html
     assert (out / "reference" / "report.html").is_file()
 
 
 def test_rerun_skips_what_is_graded(batch: tuple[Path, Path, subprocess.CompletedProcess]) -> None:
     subs, out, _ = batch
-    shutil.rmtree(subs / "hangs")  # an error row is retried on a rerun: leave it out to keep this fast
+    shutil.rmtree(subs / "hangs")  # left out: the rows left must all be skipped
     stamp = {sid: (out / sid / "results.json").stat().st_mtime_ns for sid in ("reference", "skeleton")}
     proc = _batch(subs, out)
     assert proc.returncode == 0, proc.stderr
@@ -116,6 +119,25 @@ def test_rerun_skips_what_is_graded(batch: tuple[Path, Path, subprocess.Complete
     assert (out / "reference" / "results.json").stat().st_mtime_ns > stamp["reference"]
     assert (out / "skeleton" / "results.json").stat().st_mtime_ns == stamp["skeleton"]
     assert sorted(_rows(out)) == ["broken", "exits", "mutant_cumsum", "reference", "skeleton"]
+
+
+def test_a_grader_past_the_batch_limit_is_killed_with_an_error_row(
+    batch: tuple[Path, Path, subprocess.CompletedProcess], tmp_path: Path,
+) -> None:
+    """The backstop: a grader still running at --limit (here its total time set past the limit) is
+    killed, leaves no results.json, and gets an error row that links its log."""
+    subs, _, _ = batch
+    sub = next(s for s in find_submissions(subs)[0] if s.id == "exits")
+    hang = tmp_path / "hangs"
+    shutil.copytree(subs / "exits", hang)
+    _run_at_import(hang, "schedules.py", HANG)
+    sub = type(sub)("hangs", hang)
+    args = ["--tests", TESTS, "--device", "cpu", "--timeout", "300", "--total-time", "1000"]
+    meta = grade_one(sub, tmp_path / "out", "v", args, limit=8)
+    assert meta["status"] == "error" and "killed after the batch's limit of 8 s" in meta["reason"]
+    assert not (tmp_path / "out" / "hangs" / "results.json").exists()
+    row = collect(sub, tmp_path / "out", load_rubric(), TESTS)
+    assert 'href="hangs/grader.log"' in render_index([row], load_rubric(), "v", TESTS)
 
 
 def test_ids_are_unique_and_safe(tmp_path: Path) -> None:

@@ -14,7 +14,8 @@ import pytest
 from grader.launch import can_isolate
 from grader.rubric import load_rubric
 from tests.grader_fixtures.grading import graded_by_command, workdir
-from tests.grader_fixtures.hostile import Hostile, cases
+from tests.grader_fixtures.hostile import FLOW_IMPORT, Hostile, cases
+from tests.grader_fixtures.variants import Variant
 from tests.test_grader_mutants import TESTS
 
 IS_ROOT = os.geteuid() == 0
@@ -64,3 +65,43 @@ def test_hostile_submission_gains_nothing(name: str) -> None:
     if h.linger_s:  # and they stay its own after it exited
         time.sleep(h.linger_s)
         assert json.loads((g.out / "results.json").read_text()) == g.results
+
+
+# Every call of q_sample and fm_interpolate is logged in the worker's home; fm_interpolate then
+# fails with a digest of everything logged so far: what its worker had been sent before.
+_LOG = ("import hashlib as _h, os as _o\n"
+        "def _log(name, *args):\n"
+        "    path = _o.path.join(_o.environ['HOME'], 'calls.log')\n"
+        "    with open(path, 'a') as f:\n"
+        "        f.write(name + repr([getattr(a, 'shape', a) for a in args]) + '\\n')\n"
+        "    return open(path).read()\n")
+_SPY = Variant("hidden_spy", (
+    ("diffusion.py", '    """Forward process in closed form: x_t = sqrt(ab_t) x0 + sqrt(1 - ab_t) noise."""\n',
+     '    """Forward process in closed form: x_t = sqrt(ab_t) x0 + sqrt(1 - ab_t) noise."""\n'
+     "    from .flow import _log\n    _log('q_sample', x0, t, noise)\n"),
+    ("flow.py", '    """x_t = (1 - t) x0 + t x1, with t a scalar or one value per sample ((N,) or (N, 1))."""\n',
+     '    """x_t = (1 - t) x0 + t x1, with t a scalar or one value per sample ((N,) or (N, 1))."""\n'
+     "    seen = _log('fm_interpolate', x0, x1, t)\n"
+     "    raise RuntimeError(f'seen {seen.count(chr(10))} calls, digest {_h.sha256(seen.encode()).hexdigest()}')\n"),
+    ("flow.py", FLOW_IMPORT, _LOG + FLOW_IMPORT),
+), frozenset(), "")
+
+
+def test_a_visible_test_s_output_is_the_same_with_or_without_the_hidden_tests() -> None:
+    """Hidden-probe leakage: a worker may log every input it is sent and return the log in an error
+    message. The visible tests run first and the others in a fresh worker afterwards, so a visible
+    test's output cannot depend on whether hidden tests are part of the grade: the spy's message is
+    the same in both. (Graded in the rubric's order, the spy's log would hold the hidden q_sample
+    test's calls, and the digest would differ.)"""
+    folder = _SPY.build(workdir("hostile"))
+    parts = ["q_sample", "flow"]
+    rubric = load_rubric()
+    visible = [e.id for e in rubric.entries.values() if e.part in parts and e.public]
+    assert any(not e.public for e in rubric.entries.values() if e.part == "q_sample")
+    full = graded_by_command(str(folder), "--tests", ",".join(parts))
+    public = graded_by_command(str(folder), "--tests", ",".join(visible))
+    assert full.returncode == 0 and public.returncode == 0, full.stderr + public.stderr
+    spied = full.by_id()["test_fm_interpolate"]["output"]
+    assert "seen " in spied and spied == public.by_id()["test_fm_interpolate"]["output"]
+    hidden = [t for t, r in full.by_id().items() if not rubric.entries[t].public and "seen " in r["output"]]
+    assert hidden, "no hidden test reached the spy: the comparison above would prove nothing"

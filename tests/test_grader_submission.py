@@ -250,6 +250,29 @@ def test_a_grade_past_its_total_time_fails_the_tests_still_to_run(tmp_path: Path
         assert "total time limit of 0 s" in test["output"] and not test["extra_data"]["grader_error"], test
 
 
+def test_one_slow_request_cannot_carry_the_grade_past_its_total_time(tmp_path: Path) -> None:
+    """The budget is enforced inside a test too: a request that would run until its own timeout
+    (60 s here) is stopped when the grade's total time (4 s) runs out, and the rest are not run."""
+    import shutil
+    import time
+
+    slow = tmp_path / "slow"
+    shutil.copytree(ROOT / "solution", slow, ignore=shutil.ignore_patterns("__pycache__"))
+    source = (slow / "schedules.py").read_text()
+    (slow / "schedules.py").write_text(source.replace(
+        '    """T betas evenly spaced from beta_start (t = 0) to beta_end (t = T - 1), both included."""\n',
+        '    """T betas evenly spaced from beta_start (t = 0) to beta_end (t = T - 1), both included."""\n'
+        "    import time\n    time.sleep(120)\n", 1))
+    start = time.monotonic()
+    g = run_main(slow, tmp_path / "out", "--tests", "schedules", "--total-time", "4", "--timeout", "60")
+    assert time.monotonic() - start < 50, "the slow request ran to its own timeout"
+    assert g.returncode == 0 and g.results["score"] == 0
+    outputs = [t["output"] for t in g.results["tests"]]
+    assert any("was stopped: the submission used up the grade's total time limit of 4 s" in o for o in outputs)
+    assert all("total time limit of 4 s" in o for o in outputs), outputs
+    assert not any(t["extra_data"]["grader_error"] for t in g.results["tests"])
+
+
 def test_without_isolation_student_code_runs_only_when_trusted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Neither root nor user namespaces: one line saying so, unless the TA says the code is trusted."""
     assert launch_module.can_isolate()  # here: root, or user namespaces

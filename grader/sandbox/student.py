@@ -14,6 +14,7 @@ timeout, a crash) raises StudentError with a message written for the student.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,6 +87,7 @@ class Student:
         self._imported: dict[str, int] = {}  # module -> backend generation it was imported in
         self._failed: dict[str, StudentError] = {}  # modules whose import failed: not retried
         self.notes: list[str] = []  # notebook cells that failed when run
+        self.deadline: float | None = None  # time.monotonic() at which the grade's total time runs out
 
     # -- the public API ----------------------------------------------------------------------
 
@@ -125,6 +127,10 @@ class Student:
         answer = self.ask({"op": "names", "module": module, "names": names}, None, f"{module} (names)")
         return list(answer["value"])
 
+    def restart(self) -> None:
+        """A fresh worker for the next request: nothing the previous one was sent stays in a process."""
+        self.backend.close()
+
     # -- plumbing ---------------------------------------------------------------------------
 
     def ask(self, req: dict[str, Any], timeout: float | None, what: str) -> dict[str, Any]:
@@ -139,9 +145,18 @@ class Student:
         return answer
 
     def _ask(self, req: dict[str, Any], timeout: float | None, what: str) -> dict[str, Any]:
+        """One request, within its own timeout and what is left of the grade's total time: a slow
+        request cannot carry the grade past its budget (the worker is stopped when it runs out)."""
+        limit = timeout or self.limits.timeout_s
+        left = None if self.deadline is None else self.deadline - time.monotonic()
+        if left is not None and left <= 0:
+            raise StudentError("time", f"{what} was not run: {self._out_of_time()}")
+        cut = left is not None and left < limit
         try:
-            return self.backend.ask(req, timeout or self.limits.timeout_s)
+            return self.backend.ask(req, left if cut else limit)
         except WorkerTimeout as exc:
+            if cut:
+                raise StudentError("time", f"{what} was stopped: {self._out_of_time()}") from None
             raise StudentError("timeout", f"{what} {exc}") from None
         except WorkerGone as exc:
             raise StudentError("crash", f"{what}: {exc}") from None
@@ -178,6 +193,10 @@ class Student:
             if err.get("traceback"):
                 text += "\n" + err["traceback"]
         return StudentError(kind, text, answer.get("output", ""))
+
+    def _out_of_time(self) -> str:
+        return (f"the submission used up the grade's total time limit of {self.limits.total_s:g} s "
+                "(its code was too slow)")
 
     @staticmethod
     def _outcome(answer: dict[str, Any]) -> Outcome:

@@ -21,6 +21,16 @@ SAFE_BUILTINS = {
 }  # fmt: skip
 
 
+def parse(source: str) -> ast.Module:
+    """ast.parse for the student's source, in the grader's process: code nested too deeply or too
+    large for the parser (RecursionError, MemoryError) is a SyntaxError like any unreadable code,
+    never a crash of the grader."""
+    try:
+        return ast.parse(source)
+    except (RecursionError, MemoryError) as exc:
+        raise SyntaxError(f"too deeply nested or too large for Python's parser ({type(exc).__name__})") from None
+
+
 def _root_name(node: ast.expr) -> str | None:
     while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
         node = node.func if isinstance(node, ast.Call) else node.value

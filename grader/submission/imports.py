@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ast
 
+from .definitions import parse
+
 # Imported by every worker: what the assignment's code and torch's lazy imports commonly need (~0.1 s).
 BASE = [
     "torch", "torch.nn", "torch.nn.functional", "torch.nn.init", "torch.optim", "torch.optim.lr_scheduler",
@@ -30,7 +32,7 @@ def imported_modules(sources: list[str], local: set[str]) -> list[str]:
     names: list[str] = []
     for source in sources:
         try:
-            tree = ast.parse(source)
+            tree = parse(source)
         except SyntaxError:
             continue
         for node in ast.walk(tree):
