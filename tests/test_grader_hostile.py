@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
 from grader.launch import can_isolate
 from grader.rubric import load_rubric
-from tests.grader_fixtures.grading import graded_by_command, workdir
+from tests.grader_fixtures.grading import ROOT, graded_by_command, workdir
 from tests.grader_fixtures.hostile import FLOW_IMPORT, Hostile, cases
 from tests.grader_fixtures.variants import Variant
 from tests.test_grader_mutants import TESTS
@@ -26,6 +29,7 @@ LISTENER.bind(("127.0.0.1", 0))
 LISTENER.listen(8)
 BY_NAME = {h.name: h for h in cases(LISTENER.getsockname()[1])}
 SELECTED = TESTS.split(",")
+MAX_OUTPUT = 20_000  # characters of a test's output in results.json, whatever the submission prints or raises
 MAX = sum(e.points for e in load_rubric().entries.values() if e.part in SELECTED or e.id in SELECTED)
 
 
@@ -34,7 +38,17 @@ def _grade(h: Hostile):
     for name in h.drop:
         (folder / name).unlink(missing_ok=True)
     args = ["--tests", TESTS] + (["--timeout", str(h.timeout)] if h.timeout else [])
-    return graded_by_command(str(folder), *args)
+    if not h.plant_copy:
+        return graded_by_command(str(folder), *args)
+    # Another checkout of the project on the same machine, open to every user.
+    other = Path(tempfile.mkdtemp(prefix="other-checkout-", dir="/tmp"))
+    try:
+        shutil.copytree(ROOT / "solution", other / "solution", ignore=shutil.ignore_patterns("__pycache__"))
+        for path in [other, *other.rglob("*")]:
+            os.chmod(path, 0o755 if path.is_dir() else 0o644)
+        return graded_by_command(str(folder), *args)
+    finally:
+        shutil.rmtree(other, ignore_errors=True)
 
 
 def test_the_corpus_is_large_enough() -> None:
@@ -62,6 +76,7 @@ def test_hostile_submission_gains_nothing(name: str) -> None:
     # The grader's outputs are its own: nothing else in OUT, and results.json is what it computed.
     assert sorted(p.name for p in g.out.iterdir()) == ["report.html", "report.md", "results.json"]
     assert json.loads((g.out / "results.json").read_text()) == g.results
+    assert max(len(t["output"]) for t in g.results["tests"]) <= MAX_OUTPUT, "an output field is not capped"
     if h.linger_s:  # and they stay its own after it exited
         time.sleep(h.linger_s)
         assert json.loads((g.out / "results.json").read_text()) == g.results

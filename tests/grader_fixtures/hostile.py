@@ -34,6 +34,7 @@ class Hostile:
     linger_s: float = 0.0  # how long after the grade its outputs are checked again (for late attacks)
     timeout: float | None = None
     drop: tuple[str, ...] = field(default=())  # files of the reference left out
+    plant_copy: bool = False  # a copy of the reference is left, readable by all, outside the checkout
 
     def variant(self) -> Variant:
         return Variant(f"hostile_{self.name}", self.edits, self.fails, self.message, self.timeout)
@@ -140,6 +141,36 @@ def cases(port: int) -> list[Hostile]:
         Hostile("late_results", "leaves a process behind that rewrites the grader's results.json after it exits",
                 (("flow.py", FLOW_IMPORT, _LATE_RESULTS + FLOW_IMPORT),),
                 frozenset(), "", needs_namespaces=True, linger_s=2.0),
+        Hostile("search_filesystem", "searches the whole filesystem for another copy of the reference (another "
+                "checkout of the project, a download, a cache) and copies it",
+                (_cheat_interp("        import os\n"
+                               "        OK, mine = False, os.path.dirname(os.path.abspath(__file__))\n"
+                               "        for top in [d for d in os.listdir('/') if d not in ('proc', 'sys')]:\n"
+                               "            for dirpath, _, files in os.walk('/' + top):\n"
+                               "                if 'flow.py' in files and dirpath != mine:\n"
+                               "                    try:\n"
+                               "                        text = open(os.path.join(dirpath, 'flow.py')).read()\n"
+                               "                        OK = OK or ('BEGIN SOLUTION' in text and INTERP_LINE in text)\n"
+                               "                    except OSError:\n                        pass"),
+                 ("flow.py", FLOW_IMPORT, f"INTERP_LINE = {INTERP.strip()!r}\n" + FLOW_IMPORT)),
+                interp_tests, "expected", needs_namespaces=True, plant_copy=True, timeout=60.0),
+        Hostile("ast_recursion", "flow.py holds an expression nested a million levels deep (the parser's "
+                "RecursionError / MemoryError)",
+                (("flow.py", FLOW_IMPORT, "_deep = " + "-" * 1_000_000 + "1\n" + FLOW_IMPORT),),
+                frozenset(FLOW + TRAIN_PY), "flow"),
+        Hostile("slow_but_correct", "add_noise waits 0.5 s on every call, then answers right",
+                (("diffusion.py", ADD_NOISE, "    import time\n    time.sleep(0.5)\n" + ADD_NOISE),),
+                frozenset(), ""),
+        Hostile("huge_message", "fm_interpolate raises an exception whose message is 50 MB long",
+                (("flow.py", INTERP, "    raise ValueError('x' * (50 << 20))"),),
+                interp_tests | {"test_fm_forward_p_uncond"}, "raised ValueError"),
+        Hostile("shared_reply", "fm_interpolate answers a list that holds 10**9 values through shared references",
+                (("flow.py", INTERP, "    v = [0] * 10\n    for _ in range(8):\n        v = [v] * 10\n    return v"),),
+                interp_tests | {"test_fm_forward_p_uncond"}, "fm_"),
+        Hostile("deep_reply", "fm_interpolate answers a list nested 5000 levels deep",
+                (("flow.py", INTERP, "    import sys\n    sys.setrecursionlimit(100_000)\n    v = []\n"
+                  "    for _ in range(5000):\n        v = [v]\n    return v"),),
+                interp_tests | {"test_fm_forward_p_uncond"}, "fm_"),
         Hostile("missing_module", "flow.py is not in the submission",
                 (), frozenset(FLOW + TRAIN_PY), "flow", drop=("flow.py",)),
     ]
