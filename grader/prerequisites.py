@@ -13,8 +13,10 @@ from pathlib import Path
 from .rubric import Rubric
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
-# torchvision's MNIST reads these from <DATA_ROOT>/MNIST/raw; the smoke tests train on the training split.
-MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
+# torchvision's MNIST reads these from <DATA_ROOT>/MNIST/raw: the smoke tests train on the training split
+# and are judged on the test split; the figure tests look for copies of either in sample grids.
+MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+               "t10k-labels-idx1-ubyte")
 CLASSIFIER_FILES = ("classifier.pt", "classifier.json")
 
 
@@ -22,13 +24,15 @@ def missing(rubric: Rubric, selection: str) -> list[str]:
     """One line per missing prerequisite of the tests `selection` picks (empty when all is there)."""
     parts = {e.part for e in rubric.entries.values() if e.selected(selection)}
     problems = []
-    if "training" in parts:
+    needing = [p for p in ("training", "figures") if p in parts]
+    if needing:
         root = Path(os.environ.get("DATA_ROOT", "./data"))
         lost = [f for f in MNIST_FILES if not (root / "MNIST" / "raw" / f).is_file()]
         if lost:
+            which = " and ".join(needing)
             problems.append(f"MNIST is not under {root.resolve()}/MNIST/raw (missing {', '.join(lost)}), and the "
-                            "training tests need it: set DATA_ROOT to the folder that holds MNIST/raw, or leave "
-                            "the training part out with --tests")
+                            f"{which} tests need it: set DATA_ROOT to the folder that holds MNIST/raw, or leave "
+                            f"the {which} part{'s' if len(needing) > 1 else ''} out with --tests")
     if "figures" in parts:
         lost = [f for f in CLASSIFIER_FILES if not (ASSETS / f).is_file()]
         if lost:

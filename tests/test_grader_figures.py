@@ -20,6 +20,7 @@ import torch
 from PIL import Image
 from torchvision.utils import make_grid
 
+from grader.checks import data as mnist_data
 from grader.figures import checks
 from grader.figures.images import FigureProblem, decode
 from grader.figures.judge import _load_classifier, load_manifest, thresholds
@@ -401,6 +402,31 @@ def test_pure_noise_figures_lose_every_point(quick: Path) -> None:
     outputs = "\n".join(t["output"] for t in g["by_id"].values())
     for message in ("rank correlation", "white background", "look like digits", "column's digit", "spread between"):
         assert message in outputs
+
+
+@pytest.mark.slow
+def test_sample_grids_made_of_mnist_digits_lose_their_points(quick: Path) -> None:
+    """A forged deliverable: every grid of samples redrawn with real MNIST test digits, in the right
+    layout (class-conditioned columns hold their digit), which the classifier reads perfectly. The
+    copies are found (nearest MNIST image) and those figures earn nothing; the rest keep theirs."""
+    images, labels = mnist_data.mnist_uint8(train=False)
+    out = _copy(quick, "mnist-digits")
+    forged = {fid: fig for fid, fig in MANIFEST.items() if fig["check"] in ("digits_present", "columns_are_digits")}
+    for fig in forged.values():
+        n, cols = fig["rows"] * fig["cols"], fig["cols"]
+        if fig["check"] == "columns_are_digits":
+            idx = torch.stack([(labels == k % cols).nonzero()[k // cols][0] for k in range(n)])
+        else:
+            idx = torch.arange(n)
+        save_grid(images[idx].float() / 255, out / "figures" / fig["file"], cols)
+    g = _grade("mnist-digits", figures=out)
+    verdicts = {v["id"]: v for v in g["results"]["extra_data"]["figures"]}
+    for fid in forged:
+        assert not verdicts[fid]["passed"] and "copies of MNIST images" in verdicts[fid]["message"], verdicts[fid]
+    assert all(v["passed"] for fid, v in verdicts.items() if fid not in forged)
+    failed = {t for t, r in g["by_id"].items() if r["status"] == "failed"}
+    assert failed == {"test_figures_ddpm_time", "test_figures_ddpm_class", "test_figures_fm_time",
+                      "test_figures_fm_class"}, failed
 
 
 def test_no_figures_folder_gives_one_line_and_completes() -> None:

@@ -17,6 +17,35 @@ from tests.grader_fixtures.variants import Variant
 
 DRAW_T = "        t = torch.randint(0, num_ts, (x0.shape[0],), device=x0.device)\n"
 
+# Owning the worker, a submission replaces the grader's training code there: no learning (lr 0), and a
+# loss curve that falls the same way in every run, so every self-reported check passes.
+FORGE = """
+
+import sys as _sys
+
+
+def _forged_train(import_module, req, device, _real=_sys.modules["grader_worker.smoke"].train):
+    answer = _real(import_module, dict(req, lr=0.0), device)
+    answer["losses"] = 1.0 / (1.0 + torch.arange(len(answer["losses"]), dtype=torch.float64))
+    return answer
+
+
+_sys.modules["grader_worker.smoke"].train = _forged_train
+"""
+# ...or the evaluation of the returned weights: it answers the noisy input it was sent.
+FORGE_EVAL = """
+
+import sys as _sys
+
+
+def _forged_evaluate(import_module, req, device, _real=_sys.modules["grader_worker.smoke"].evaluate):
+    return dict(_real(import_module, req, device), outputs=req["x"].float())
+
+
+_sys.modules["grader_worker.smoke"].evaluate = _forged_evaluate
+"""
+LAST = "        return self.unet_pass(x, lambda h: c1 * h + t1, lambda h: c2 * h + t2)\n        # END SOLUTION\n"
+
 VARIANTS = {
     # The target is fresh noise instead of the noise that made x_t: nothing to learn.
     "target_fresh_noise": (Variant("target_fresh_noise", (
@@ -33,6 +62,11 @@ VARIANTS = {
          "        t = torch.randint(0, num_ts, (x0.shape[0],), generator=_GEN).to(x0.device)\n"),
         ("diffusion.py", "\n\ndef add_noise(", "\n\n_GEN = torch.Generator().manual_seed(0)\n\n\ndef add_noise("),
     ), frozenset(), ""), "test_train_ddpm_time", "the same seed gives the same training run"),
+    # Forged measurements: only the grader's own measurement of the returned weights gives the points.
+    "forged_losses": (Variant("forged_losses", (("unet.py", LAST, LAST + FORGE),), frozenset(), ""),
+                      "test_train_ddpm_time", "the trained UNet on held-out digits"),
+    "forged_evaluation": (Variant("forged_evaluation", (("unet.py", LAST, LAST + FORGE_EVAL),), frozenset(), ""),
+                          "test_train_denoiser", "the trained UNet on held-out digits"),
 }
 
 

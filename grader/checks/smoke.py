@@ -17,6 +17,13 @@ from . import data
 from .expect import Mismatch, expect_tensor, expect_true
 
 FALL = 0.6
+# The trained UNet, in a fresh worker, on held-out test digits the grader noised itself: its error
+# must be at most BEAT times the best of the cheap fakes the grader computes (returning the input,
+# zero, the mean digit, a blur, the nearest training image...). Measured on the 2-core CPU with the
+# reference (2026-12-02): 0.41 (denoiser), 0.66 (ddpm_time), 0.65 (ddpm_class), 0.29 (flow).
+BEAT = 0.85
+N_HELD_OUT = 128
+HELD_OUT_SEED, EVAL_SEED = 2026, 4242  # the grader's noise, t and sampler seed: the worker never sees them before
 RERUN_STEPS = 3  # a short second run with the same seed must give the same first losses
 PARTS = ("denoiser", "ddpm_time", "ddpm_class", "flow")
 
@@ -40,6 +47,19 @@ def run(student: Any, part: str, seed: int = 0) -> tuple[dict[str, Any], dict[st
         raise RuntimeError(str(exc)) from None  # the grader's setup, reported as a grader error
     answer = student.train(part, cfg, images, labels, timeout=cfg["budget_s"] + SAMPLE_ALLOWANCE_S, seed=seed)
     return answer, cfg
+
+
+def expect_learned_weights(student: Any, part: str, answer: dict[str, Any], cfg: dict[str, Any], what: str,
+                           n_samples: int) -> None:
+    """The run's weights in a fresh worker: better than the cheap fakes on held-out digits, and
+    the student's sampler makes images of the right shape from them with the grader's seed."""
+    images, _ = data.training_sample(cfg["steps"] * cfg["batch"] + 8, seed=0)
+    inputs, target, fakes = held_out(part, cfg, images[8:])
+    value = student.evaluate(part, cfg, answer.get("state"), inputs, timeout=cfg["budget_s"] + SAMPLE_ALLOWANCE_S,
+                             seed=EVAL_SEED)
+    expect_learned(value.get("outputs"), target, fakes, what)
+    if part != "denoiser":
+        expect_samples(value, f"{what}, sampled from the returned weights", n_samples)
 
 
 def rerun_losses(student: Any, part: str, seed: int = 0) -> torch.Tensor:
@@ -89,3 +109,65 @@ def expect_samples(answer: dict[str, Any], what: str, n: int) -> torch.Tensor:
     expect_true(float(samples.std()) > 1e-4, f"{what}: the images it generates",
                 "  every pixel of every image has the same value")
     return samples
+
+
+def _blur(x: torch.Tensor, k: int) -> torch.Tensor:
+    return torch.nn.functional.avg_pool2d(x, k, 1, k // 2, count_include_pad=False)
+
+
+def _nearest(x: torch.Tensor, pool: torch.Tensor) -> torch.Tensor:
+    """For each image of x, the image of `pool` closest to it (L2)."""
+    flat, ref = x.flatten(1), pool.flatten(1)
+    d = (flat**2).sum(1, keepdim=True) - 2 * flat @ ref.T + (ref**2).sum(1)
+    return pool[d.argmin(1)]
+
+
+def held_out(part: str, cfg: dict[str, Any], train_images: torch.Tensor) -> tuple[dict, torch.Tensor, dict]:
+    """(inputs sent to the worker, the target kept here, the cheap fakes' predictions of it) for one
+    part, on MNIST test digits with the grader's own noise and t."""
+    images, labels = data.mnist_uint8(train=False)
+    gen = torch.Generator().manual_seed(HELD_OUT_SEED)
+    idx = torch.randperm(len(images), generator=gen)[:N_HELD_OUT]
+    x0 = images[idx].float() / 255.0
+    c = torch.nn.functional.one_hot(labels[idx], 10).float()
+    noise = torch.randn(x0.shape, generator=gen)
+    pool = train_images.float() / 255.0
+    mean = pool.mean(0, keepdim=True)
+    if part == "denoiser":
+        noisy = x0 + 0.5 * noise
+        fakes = {"returning the noisy input": noisy, "zero": torch.zeros_like(x0), "the mean digit": mean.expand_as(x0),
+                 "a 3x3 blur": _blur(noisy, 3), "a 5x5 blur": _blur(noisy, 5),
+                 "the nearest training image": _nearest(noisy, pool)}
+        return {"x": noisy}, x0, fakes
+    if part == "flow":
+        t = torch.rand(N_HELD_OUT, generator=gen)
+        tb = t[:, None, None, None]
+        x_t = (1 - tb) * noise + tb * x0
+        target = x0 - noise
+        guess = (x_t - tb * mean) / (1 - tb).clamp(min=0.05)  # the noise, were x0 the mean digit
+        fakes = {"zero": torch.zeros_like(x0), "returning x_t": x_t, "the mean digit": mean - guess}
+        return {"x": x_t, "t": t, "c": c}, target, fakes
+    T = int(cfg["num_ts"])
+    betas = torch.linspace(1e-4, 0.02, T, dtype=torch.float64)
+    ab = torch.cumprod(1 - betas, 0).float()
+    t = torch.randint(0, T, (N_HELD_OUT,), generator=gen)
+    a = ab[t][:, None, None, None]
+    x_t = a.sqrt() * x0 + (1 - a).sqrt() * noise
+    fakes = {"zero": torch.zeros_like(x0), "returning x_t": x_t, "sqrt(1 - alpha_bar) x_t": (1 - a).sqrt() * x_t,
+             "the mean digit": (x_t - a.sqrt() * mean) / (1 - a).sqrt()}
+    inputs = {"x": x_t, "t": t.float() / T} | ({"c": c} if part == "ddpm_class" else {})
+    return inputs, noise, fakes
+
+
+def expect_learned(outputs: Any, target: torch.Tensor, fakes: dict[str, torch.Tensor], what: str) -> float:
+    """The trained UNet predicts the held-out target better than every cheap fake, by a margin."""
+    out = expect_tensor(outputs, f"{what}: the trained UNet on held-out digits", tuple(target.shape))
+    err = float(((out.double() - target.double()) ** 2).mean())
+    scores = {name: float(((f.double() - target.double()) ** 2).mean()) for name, f in fakes.items()}
+    best = min(scores, key=scores.get)
+    expect_true(err == err and err <= BEAT * scores[best], f"{what}: the trained UNet on held-out digits",
+                f"  mean squared error {err:.4g} on {N_HELD_OUT} held-out test digits; {best} gets "
+                f"{scores[best]:.4g} (the trained UNet must do better than {BEAT:g}x that)",
+                "the weights the training run returned do not predict better than a trivial rule: the UNet "
+                "did not learn (check the loss's target and that the optimiser updates the UNet)")
+    return err

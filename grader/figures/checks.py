@@ -161,6 +161,20 @@ def digits_present(
     )
 
 
+def not_copies(nearest_rms: np.ndarray, max_rms: float, max_fraction: float) -> Verdict:
+    """nearest_rms: per tile, the RMS pixel difference to the nearest MNIST image (train and test).
+    Samples are the model's: a grid of copied data set digits is not evidence of a model."""
+    copied = nearest_rms <= max_rms
+    share = float(copied.mean())
+    passed = share <= max_fraction
+    return Verdict(
+        passed,
+        f"{share:.0%} of the tiles are copies of MNIST images (the nearest MNIST digit within RMS {max_rms:g}; at "
+        f"most {max_fraction:.0%} allowed): a grid of samples must show what the model generated",
+        {"copied": share, "nearest_rms_min": float(nearest_rms.min())},
+    )
+
+
 def columns_are_digits(probs: np.ndarray, min_fraction: float) -> Verdict:
     """Column j of a class-conditioned grid should be digit j."""
     predicted = probs.argmax(axis=-1)

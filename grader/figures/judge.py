@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,10 @@ class Judge:
             return getattr(checks, check)(tiles, **params)
         if check == "denoised_closer_than_epoch1":
             return checks.denoised_closer_than_epoch1(tiles, self._epoch1(fig), **params)
+        if check in ("digits_present", "columns_are_digits"):
+            copies = checks.not_copies(nearest_mnist(tiles), **thresholds(self.table, "not_copies", fig["id"]))
+            if not copies.passed:
+                return copies
         if check == "digits_present":
             return checks.digits_present(tiles, self._probabilities(tiles), **params)
         if check == "columns_are_digits":
@@ -138,6 +143,28 @@ class Judge:
             return self.tiles(first)
         except (FigureProblem, LayoutError) as exc:
             raise FigureProblem(f"needs the epoch-1 figure to compare with, but {first['file']}: {exc}") from None
+
+
+def nearest_mnist(tiles: np.ndarray) -> np.ndarray:
+    """Per tile, the RMS pixel difference to the nearest of MNIST's 70,000 images (train and test)."""
+    import torch
+
+    pool, pool_sq = _mnist_pool()
+    x = torch.as_tensor(tiles.reshape(-1, 28 * 28), dtype=torch.float32)
+    d = (x**2).sum(1, keepdim=True) - 2 * x @ pool.T + pool_sq
+    rms = (d.min(1).values.clamp(min=0) / (28 * 28)).sqrt()
+    return rms.numpy().reshape(tiles.shape[:-2])
+
+
+@lru_cache(maxsize=1)
+def _mnist_pool() -> tuple[Any, Any]:
+    import torch
+
+    from ..checks import data
+
+    images = torch.cat([data.mnist_uint8(train=True)[0], data.mnist_uint8(train=False)[0]])
+    pool = images.flatten(1).float() / 255.0
+    return pool, (pool**2).sum(1)
 
 
 def _load_classifier() -> Callable[[np.ndarray], np.ndarray]:

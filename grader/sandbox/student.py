@@ -118,6 +118,16 @@ class Student:
                "seed": seed, **settings}
         return self.ask(req, timeout, f"the training smoke run of {part}")["value"]
 
+    def evaluate(self, part: str, settings: dict[str, Any], state: Any, inputs: dict[str, torch.Tensor],
+                 timeout: float, seed: int) -> dict[str, Any]:
+        """The weights of a training run, loaded into the student's UNet in a fresh worker (nothing
+        of the training worker's memory survives), answering the grader's inputs; then samples."""
+        self.restart()
+        req = {"op": "evaluate", "module": "unet", "part": part, "state": state, "seed": seed,
+               "hidden": settings["hidden"], "num_ts": settings["num_ts"], "threads": settings.get("threads", 1),
+               **inputs}
+        return self.ask(req, timeout, f"the trained {part} UNet on held-out digits")["value"]
+
     def train_step(self, x: torch.Tensor, y: torch.Tensor, lr: float, grad_clip: float | None = None) -> dict[str, Any]:
         """Two calls of the student's train.train_step on the worker's linear-regression probe."""
         req = {"op": "train_step", "target": "train.train_step", "x": x, "y": y, "lr": lr, "grad_clip": grad_clip}
@@ -128,8 +138,10 @@ class Student:
         return list(answer["value"])
 
     def restart(self) -> None:
-        """A fresh worker for the next request: nothing the previous one was sent stays in a process."""
+        """A fresh worker for the next request: nothing the previous one was sent stays in a process.
+        Its modules are imported again there before any request."""
         self.backend.close()
+        self._imported.clear()
 
     # -- plumbing ---------------------------------------------------------------------------
 

@@ -167,11 +167,14 @@ class Server:
     def _op_train(self, req: dict[str, Any], mocks: list[MockUNet]) -> Any:
         return smoke.train(self._import, req, self.device)
 
+    def _op_evaluate(self, req: dict[str, Any], mocks: list[MockUNet]) -> Any:
+        return smoke.evaluate(self._import, req, self.device)
+
     def _op_train_step(self, req: dict[str, Any], mocks: list[MockUNet]) -> Any:
         return smoke.step(self._resolve(req["target"]), req, self.device)
 
     OPS = {"import": _op_import, "names": _op_names, "call": _op_call, "module": _op_module, "train": _op_train,
-           "train_step": _op_train_step}
+           "train_step": _op_train_step, "evaluate": _op_evaluate}
 
     # -- entry point -----------------------------------------------------------------------
 

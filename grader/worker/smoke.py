@@ -45,12 +45,11 @@ def _same_shape(got: object, x: torch.Tensor, what: str) -> torch.Tensor:
 def _part(part: str, mods: dict[str, Any], req: dict[str, Any], device: torch.device,
           held_out: torch.Tensor) -> tuple[nn.Module, LossFn, Sampler]:
     """The student's model, loss and sampler for one trainable part of the assignment."""
-    unet, diffusion, flow = mods["unet"], mods["diffusion"], mods.get("flow")
+    diffusion, flow = mods["diffusion"], mods.get("flow")
     D, T = int(req["hidden"]), int(req["num_ts"])
-    classes = F.one_hot(torch.arange(NUM_CLASSES, device=device), NUM_CLASSES).float()
+    model = _model(part, mods["unet"], D)
 
     if part == "denoiser":
-        model = unet.UnconditionalUNet(1, D)
         noise = torch.randn(held_out.shape, generator=torch.Generator().manual_seed(1)).to(device)
 
         def denoise() -> dict[str, torch.Tensor]:
@@ -63,25 +62,20 @@ def _part(part: str, mods: dict[str, Any], req: dict[str, Any], device: torch.de
 
         return model, loss, denoise
 
-    if part in ("ddpm_time", "ddpm_class"):
-        sched = _schedule(mods, T, device)
-        if part == "ddpm_time":
-            model = unet.TimeConditionalUNet(1, NUM_CLASSES, D)
-            return (model, lambda x, y: diffusion.ddpm_forward(model, sched, x, T),
-                    lambda: {"samples": diffusion.ddpm_sample(model, sched, (28, 28), T, seed=0,
-                                                             num_samples=N_TIME_SAMPLES)})
-        model = unet.ClassConditionalUNet(1, NUM_CLASSES, D)
-        return (model,
-                lambda x, y: diffusion.ddpm_forward(model, sched, x, T, c=F.one_hot(y, NUM_CLASSES).float(),
-                                                    p_uncond=0.1),
-                lambda: {"samples": diffusion.ddpm_sample(model, sched, (28, 28), T, seed=0, c=classes,
-                                                          guidance_scale=GUIDANCE)})
+    def sample() -> dict[str, torch.Tensor]:
+        return {"samples": _sample_with(part, mods, model, T, device, seed=0)}
 
+    def one_hot(y: torch.Tensor) -> torch.Tensor:
+        return F.one_hot(y, NUM_CLASSES).float()
+
+    if part == "ddpm_time":
+        sched = _schedule(mods, T, device)
+        return model, lambda x, y: diffusion.ddpm_forward(model, sched, x, T), sample
+    if part == "ddpm_class":
+        sched = _schedule(mods, T, device)
+        return model, lambda x, y: diffusion.ddpm_forward(model, sched, x, T, c=one_hot(y), p_uncond=0.1), sample
     if part == "flow":
-        model = unet.ClassConditionalUNet(1, NUM_CLASSES, D)
-        return (model,
-                lambda x, y: flow.fm_forward(model, x, T, c=F.one_hot(y, NUM_CLASSES).float(), p_uncond=0.1),
-                lambda: {"samples": flow.fm_sample(model, (28, 28), T, seed=0, c=classes, guidance_scale=GUIDANCE)})
+        return model, lambda x, y: flow.fm_forward(model, x, T, c=one_hot(y), p_uncond=0.1), sample
     raise ValueError(f"unknown smoke part {part!r}")
 
 
@@ -125,6 +119,8 @@ def train(import_module: Callable[[str], Any], req: dict[str, Any], device: torc
 
     answer: dict[str, Any] = {"losses": torch.tensor(losses, dtype=torch.float64), "stopped": stopped,
                               "train_s": train_s, "steps": steps}
+    if req.get("sample", True):  # the weights, for the grader to have them judged in a fresh worker
+        answer["state"] = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     if req.get("sample", True) and stopped is None:
         start = time.monotonic()
         model.eval()
@@ -133,6 +129,60 @@ def train(import_module: Callable[[str], Any], req: dict[str, Any], device: torc
         answer.update({k: v.detach().float().cpu() if isinstance(v, torch.Tensor) else v for k, v in out.items()})
         answer["sample_s"] = time.monotonic() - start
     return answer
+
+
+def _model(part: str, unet: Any, hidden: int) -> nn.Module:
+    """The student's UNet class of one part, built at width `hidden`."""
+    if part not in ("denoiser", "ddpm_time", "ddpm_class", "flow"):
+        raise ValueError(f"unknown smoke part {part!r}")
+    if part == "denoiser":
+        return unet.UnconditionalUNet(1, hidden)
+    if part == "ddpm_time":
+        return unet.TimeConditionalUNet(1, NUM_CLASSES, hidden)
+    return unet.ClassConditionalUNet(1, NUM_CLASSES, hidden)
+
+
+def evaluate(import_module: Callable[[str], Any], req: dict[str, Any], device: torch.device) -> dict[str, Any]:
+    """The student's UNet of one part with the weights a training run returned, on the grader's
+    inputs: x (noisy held-out digits, or x_t), t (normalised, as the contract passes it to the
+    UNet), c (one-hot). The targets stay with the grader. Then the student's sampler with a seed
+    the grader chose, for the images it makes from these weights.
+
+    {"op": "evaluate", "part": ..., "hidden": D, "num_ts": T, "state": {...}, "x": ..., "t": ..., "c": ...,
+     "seed": S} -> {"outputs": (N, 1, 28, 28), "samples": (n, 1, 28, 28)}"""
+    torch.set_num_threads(int(req.get("threads", 1)))
+    part, T = req["part"], int(req["num_ts"])
+    names = ["unet", "schedules", "diffusion"] + (["flow"] if part == "flow" else [])
+    mods = {name: import_module(name) for name in names}
+    model = _model(part, mods["unet"], int(req["hidden"]))
+    model.load_state_dict(req["state"])
+    model = model.to(device).eval()
+    x = req["x"].to(device, torch.float32)
+    t = req["t"].to(device, torch.float32) if req.get("t") is not None else None
+    c = req["c"].to(device, torch.float32) if req.get("c") is not None else None
+    with torch.no_grad():
+        if part == "denoiser":
+            out = model(x)
+        elif part == "ddpm_time":
+            out = model(x, t)
+        else:
+            out = model(x, c, t)
+        samples = _sample_with(part, mods, model, T, device, int(req["seed"]))
+    out = _same_shape(out, x, "the UNet")
+    return {"outputs": out.detach().float().cpu(), "samples": samples.detach().float().cpu()}
+
+
+def _sample_with(part: str, mods: dict[str, Any], model: nn.Module, T: int, device: torch.device,
+                 seed: int) -> torch.Tensor:
+    classes = F.one_hot(torch.arange(NUM_CLASSES, device=device), NUM_CLASSES).float()
+    if part == "denoiser":
+        return torch.zeros(0, 1, 28, 28)
+    if part == "flow":
+        return mods["flow"].fm_sample(model, (28, 28), T, seed=seed, c=classes, guidance_scale=GUIDANCE)
+    sched = _schedule(mods, T, device)
+    if part == "ddpm_time":
+        return mods["diffusion"].ddpm_sample(model, sched, (28, 28), T, seed=seed, num_samples=N_TIME_SAMPLES)
+    return mods["diffusion"].ddpm_sample(model, sched, (28, 28), T, seed=seed, c=classes, guidance_scale=GUIDANCE)
 
 
 def step(train_step: Callable[..., Any], req: dict[str, Any], device: torch.device) -> dict[str, Any]:
