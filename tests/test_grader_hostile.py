@@ -17,7 +17,7 @@ import pytest
 from grader.launch import can_isolate
 from grader.rubric import load_rubric
 from tests.grader_fixtures.grading import ROOT, graded_by_command, workdir
-from tests.grader_fixtures.hostile import FLOW_IMPORT, Hostile, cases
+from tests.grader_fixtures.hostile import FLOW_IMPORT, PROBE_PARTS, PROBE_SHAPED, Hostile, cases
 from tests.grader_fixtures.variants import Variant
 from tests.test_grader_mutants import TESTS
 
@@ -120,3 +120,12 @@ def test_a_visible_test_s_output_is_the_same_with_or_without_the_hidden_tests() 
     assert "seen " in spied and spied == public.by_id()["test_fm_interpolate"]["output"]
     hidden = [t for t, r in full.by_id().items() if not rubric.entries[t].public and "seen " in r["output"]]
     assert hidden, "no hidden test reached the spy: the comparison above would prove nothing"
+
+
+def test_a_probe_shaped_fake_earns_at_most_two_points() -> None:
+    """Right calls, right t, right shapes, noise or constants for values: the diffusion and flow parts
+    (80 points) give it at most 2 (measured: 0; before the paired value checks: 10)."""
+    g = graded_by_command(str(PROBE_SHAPED.build(workdir("hostile"))), "--tests", PROBE_PARTS)
+    assert g.returncode == 0, g.stderr
+    assert g.results["score"] <= 2, {t: r["score"] for t, r in g.by_id().items() if r["score"]}
+    assert not any(r["extra_data"]["grader_error"] for r in g.by_id().values())

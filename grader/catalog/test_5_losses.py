@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from grader.checks import inputs
+from grader.checks import inputs, plausible
 from grader.checks import misconceptions as wrong
 from grader.checks import reference as ref
 from grader.checks.calls import dropout_hint, dropout_rate, expect_time, first_call
@@ -97,6 +97,26 @@ def test_ddpm_forward_t_range(student: Student) -> None:
     expected = len(k) / 10
     expect_true(bool(((counts - expected).abs() < 0.25 * expected).all()), what,
                 f"  not uniform: counts per tenth of the range {counts.long().tolist()} (about {expected:.0f} each?)")
+    _expect_loss_of_its_draws(student)
+
+
+def _expect_loss_of_its_draws(student: Student) -> None:
+    """Paired with the t-range test: the UNet's input is x0 noised at the drawn t (the noise it
+    implies is of unit size), and the loss returned is the UNet's error on that noise."""
+    x0 = inputs.images(8, seed=4)
+    out = student.fn("diffusion.ddpm_forward", seed=7)(mock(), SCHED, x0, T)
+    rec = first_call(out.records, "the UNet's input in ddpm_forward")
+    what = "ddpm_forward's UNet input x_t and the loss it returns"
+    if rec.x is None or rec.x.shape != x0.shape:
+        raise Mismatch(what, "  the UNet's input is not a batch of the images' shape", plausible.WHY)
+    t = (rec.t * T).round().long().clamp(0, T - 1)
+    ab = ref.at(SCHED["alpha_bars"], t, x0).double()
+    noise = (rec.x.double() - ab.sqrt() * x0.double()) / (1 - ab).sqrt()
+    std = float(noise.std())
+    expect_true(0.5 <= std <= 2.0, what, f"  the noise x_t implies, (x_t - sqrt(ab_t) x0) / sqrt(1 - ab_t), has "
+                f"standard deviation {std:.3g}: x_t is not x0 noised at the t the UNet was given", plausible.WHY)
+    expected = torch.nn.functional.mse_loss(ref.mock_eps(rec.x, rec.t), noise)
+    plausible.expect_roughly(out.value, expected, f"{what}: the loss", 0.05 * float(expected) + 1e-6)
 
 
 @graded()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from grader.checks import inputs
+from grader.checks import inputs, plausible
 from grader.checks import misconceptions as wrong
 from grader.checks import reference as ref
 from grader.checks.calls import expect_time, first_call
@@ -69,7 +69,9 @@ def test_p_sample_cfg(student: Student) -> None:
 
 @graded()
 def test_p_sample_unet_time(student: Student) -> None:
-    t = inputs.steps([0, 7, 150, 299])
-    out = student.fn("diffusion.p_sample")(mock(), inputs.noise(4, seed=25), t, SCHED, z=torch.zeros(4, 1, 28, 28))
+    t, x = inputs.steps([0, 7, 150, 299]), inputs.noise(4, seed=25)
+    out = student.fn("diffusion.p_sample")(mock(), x, t, SCHED, z=torch.zeros(4, 1, 28, 28))
     rec = first_call(out.records, "the UNet's inputs in p_sample")
     expect_time(rec, t, T, "the time the UNet received in p_sample (should be t / T)")
+    plausible.expect_roughly(out.value, ref.posterior_mean(x, t, SCHED, ref.mock_eps(x, t / T)),
+                             "p_sample(unet, x_t, t, sched, z=0) vs the posterior mean", 0.25)

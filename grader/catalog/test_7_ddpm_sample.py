@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from grader.checks import inputs
+from grader.checks import inputs, plausible
 from grader.checks import misconceptions as wrong
 from grader.checks import reference as ref
 from grader.checks.expect import T0_TOL, Mismatch, expect_close, expect_tensor, expect_true
@@ -25,17 +25,19 @@ def _sample(student: Student, record_x: bool = False, seed: int = 0, worker_seed
 
 @graded()
 def test_ddpm_sample_calls(student: Student) -> None:
-    calls = len(_sample(student).records)
+    records = _sample(student, record_x=True).records
+    calls = len(records)
     hint = {T - 1: "one step short: the loop must include t = 0 (range(T - 1, -1, -1))",
             T + 1: "one step too many: t runs from T - 1 down to 0",
             2 * T: "two UNet calls per step without c: guidance needs c (c=None means no guidance)"}.get(calls)
     expect_true(calls == T, f"the number of UNet calls of ddpm_sample with T = {T} (time-only, num_samples=3)",
                 f"  the UNet was called {calls} times, expected {T} (one per step)", hint)
+    plausible.expect_reverse_chain(records, SCHED, T, "ddpm_sample's steps, from one UNet call to the next")
 
 
 @graded()
 def test_ddpm_sample_timesteps(student: Student) -> None:
-    records = _sample(student).records
+    records = _sample(student, record_x=True).records
     got = torch.tensor([float(r.t[0]) for r in records], dtype=torch.float64)
     k = torch.arange(T - 1, -1, -1, dtype=torch.float64)
     expect_close(got, k / T, f"the times the UNet received in ddpm_sample, call by call (T = {T})", {
@@ -43,13 +45,20 @@ def test_ddpm_sample_timesteps(student: Student) -> None:
         "the integer t: the UNet gets t / T": k,
         "t runs T .. 1 instead of T - 1 .. 0": (k + 1) / T,
     }, atol=1e-6)
+    plausible.expect_reverse_chain(records, SCHED, T, "ddpm_sample's steps, from one UNet call to the next")
 
 
 @graded()
 def test_ddpm_sample_shape(student: Student) -> None:
     c = inputs.one_hot([0, 1, 2, 3, 4])
-    got = _sample(student, c=c, guidance_scale=5.0).value
-    expect_tensor(got, "ddpm_sample(unet, sched, (28, 28), T, c=<5 classes>, guidance_scale=5)", (5, 1, 28, 28))
+    out = _sample(student, c=c, guidance_scale=5.0, record_x=True)
+    what = "ddpm_sample(unet, sched, (28, 28), T, c=<5 classes>, guidance_scale=5)"
+    got = expect_tensor(out.value, what, (5, 1, 28, 28))
+    last = [r for r in out.records if r.x is not None and float(r.t.abs().max()) < 1e-9]
+    expect_true(bool(last), what, "  the UNet was never called at t = 0")
+    x, t0 = last[0].x[:5], inputs.steps([0] * 5)
+    eps = ref.cfg(ref.mock_eps(x, t0 / T, c), ref.mock_eps(x, t0 / T, torch.zeros_like(c)), 5.0)
+    plausible.expect_roughly(got, ref.posterior_mean(x, t0, SCHED, eps), f"{what}: the images vs its last step", 0.1)
 
 
 @graded()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from grader.checks import inputs
+from grader.checks import inputs, plausible
 from grader.checks import misconceptions as wrong
 from grader.checks import reference as ref
 from grader.checks.calls import dropout_hint, dropout_rate, first_call
@@ -94,6 +94,7 @@ def test_fm_sample_timesteps(student: Student) -> None:
         "the step index i instead of t = i / n": i,
         "t = i / (n - 1)": i / (N_STEPS - 1),
     }, atol=1e-6)
+    plausible.expect_euler_chain(records, N_STEPS, "fm_sample's steps, from one velocity call to the next")
 
 
 @graded()

@@ -174,3 +174,31 @@ def cases(port: int) -> list[Hostile]:
         Hostile("missing_module", "flow.py is not in the submission",
                 (), frozenset(FLOW + TRAIN_PY), "flow", drop=("flow.py",)),
     ]
+
+
+# Probe-shaped: every function of the diffusion and flow code makes the calls the probes look at
+# (the mock UNet at the right t, the right number of steps) and returns the right shapes, but noise
+# or a constant where the value should be. The paired value checks leave it at most a point or two.
+RANDN_SCHEDULE = "    return torch.rand(num_ts).sort().values * 0.02"
+CONSTANT_LOSS = "    return (unet({}) * 0).mean() + 1.0"
+PROBE_SHAPED = Variant("probe_shaped", (
+    ("diffusion.py", "    return x + sigma * noise\n", "    return torch.randn_like(x)\n"),
+    ("diffusion.py", "    return out_uncond + guidance_scale * (out_cond - out_uncond)",
+     "    return torch.randn_like(out_cond)"),
+    ("diffusion.py", "    return c * mask.to(device=c.device, dtype=c.dtype).reshape(-1, 1)", "    return c"),
+    ("diffusion.py", "    return ab.sqrt() * x0 + (1 - ab).sqrt() * noise", "    return torch.randn_like(x0)"),
+    ("diffusion.py",
+     '    if loss_type == "l1":\n        return F.l1_loss(eps, noise)\n    return F.mse_loss(eps, noise)',
+     "    return (eps * 0).mean() + 1.0"),
+    ("diffusion.py", "    return mean + nonzero * beta.sqrt() * z", "    return torch.randn_like(x_t)"),
+    ("flow.py", INTERP, "    return torch.randn_like(x0)"),
+    ("flow.py", "    return F.mse_loss(u, x1 - noise)", "    return (u * 0).mean() + 1.0"),
+    ("flow.py", "        x = x + guided_prediction(unet, x, t, c, guidance_scale) / num_ts",
+     "        x = torch.randn_like(x) + 0 * guided_prediction(unet, x, t, c, guidance_scale)"),
+    ("schedules.py", "    return torch.linspace(beta_start, beta_end, num_ts, dtype=torch.float32)", RANDN_SCHEDULE),
+    ("schedules.py", "    return betas.clamp(max=max_beta).to(torch.float32)", RANDN_SCHEDULE),
+    ("schedules.py", "    return (beta_start + ramp * (beta_end - beta_start)).to(torch.float32)", RANDN_SCHEDULE),
+    ("train.py", "    return F.mse_loss(unet(add_noise(x, sigma)), x)", CONSTANT_LOSS.format("add_noise(x, sigma)")),
+    ("train.py", "    return F.mse_loss(unet(torch.randn_like(x)), x)", CONSTANT_LOSS.format("torch.randn_like(x)")),
+), frozenset(), "")
+PROBE_PARTS = "noising,schedules,q_sample,loss,p_sample,ddpm_sample,flow"

@@ -1,0 +1,60 @@
+"""Lenient value checks, paired with the tests whose evidence is calls, times or shapes.
+
+A test that only looks at which t the mock UNet was called with, how often, or the shape of
+what came back, passes code that makes the right calls and returns noise or a constant. Each
+such test also asks that the value be roughly right: far looser than the tests that judge the
+value itself (which name the exact mistake), so a small slip does not cost these points twice,
+but noise, a constant or an unrelated tensor fails.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from . import reference as ref
+from .expect import Mismatch, expect_tensor
+
+WHY = ("the right calls and shapes are not enough: the values must follow from them (noise or a constant in "
+       "their place is not an implementation)")
+
+
+def rms(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float(((a.double() - b.double()) ** 2).mean().sqrt())
+
+
+def expect_roughly(got: object, expected: torch.Tensor, what: str, max_rms: float) -> None:
+    """got within RMS max_rms of expected (same shape)."""
+    value = expect_tensor(got, what, tuple(expected.shape))
+    off = rms(value, expected)
+    if not off <= max_rms:
+        raise Mismatch(what, f"  RMS difference {off:.3g} from the value its inputs give (at most {max_rms:g} "
+                       "allowed here; other tests check it exactly)", WHY)
+
+
+def expect_reverse_chain(records: list, sched: dict, num_ts: int, what: str, max_z_std: float = 3.0) -> None:
+    """Consecutive inputs of a DDPM sampler's UNet calls (time-only, recorded with x): each step is
+    x_{t-1} = mean(x_t) + sigma_t z, so the implied z = (x_{t-1} - mean) / sqrt(beta_t) stays of order
+    one. An x drawn afresh at each step gives |z| of order 1 / sqrt(beta_t) (7 or more)."""
+    for before, after in zip(records, records[1:], strict=False):
+        if before.x is None or after.x is None or before.x.shape != after.x.shape:
+            raise Mismatch(what, "  the UNet's inputs were not images of one shape from step to step", WHY)
+        t = (before.t * num_ts).round().long()
+        mean = ref.posterior_mean(before.x, t, sched, ref.mock_eps(before.x, t.double() / num_ts))
+        z = (after.x.double() - mean) / ref.at(sched["betas"], t, before.x).double().sqrt()
+        std = float(z.std())
+        if not std <= max_z_std:
+            raise Mismatch(what, f"  from the call at t = {int(t[0])} to the next, x changed by {std:.3g} standard "
+                           f"deviations of the step's noise sqrt(beta_t) (at most {max_z_std:g}): the next x does "
+                           "not come from this step's mean", WHY)
+
+
+def expect_euler_chain(records: list, num_steps: int, what: str, max_ratio: float = 3.0) -> None:
+    """Consecutive inputs of a flow-matching sampler's velocity calls: x moves by u / n per step."""
+    for before, after in zip(records, records[1:], strict=False):
+        if before.x is None or after.x is None or before.x.shape != after.x.shape:
+            raise Mismatch(what, "  the velocity field's inputs were not images of one shape from step to step", WHY)
+        step = float((ref.mock_eps(before.x, before.t).double() / num_steps).pow(2).mean().sqrt())
+        moved = rms(after.x, before.x)
+        if not moved <= max_ratio * step + 1e-6:
+            raise Mismatch(what, f"  x moved by RMS {moved:.3g} in one step, while u / n is {step:.3g} (at most "
+                           f"{max_ratio:g} times that)", WHY)
