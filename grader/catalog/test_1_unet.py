@@ -3,11 +3,14 @@ layers of the ops; the handout's parameter counts; how conditioning enters."""
 
 from __future__ import annotations
 
+import math
 from collections import Counter
+from collections.abc import Callable
+from typing import Any
 
 import torch
 
-from grader.checks import inputs, unet_counts
+from grader.checks import inputs, unet_counts, unet_design
 from grader.checks.expect import Mismatch, expect_close, expect_tensor, expect_true
 from grader.plugin import graded
 from grader.sandbox.student import ModuleInfo, Student
@@ -53,15 +56,46 @@ OP_LAYERS = {
 }
 
 
+DESIGN_SEED = 1234  # the grader's weights for the design checks
+
+
+def _design(student: Student, name: str, args: tuple, inputs_: tuple, reference: Callable[..., torch.Tensor],
+            what: str, **kwargs: Any) -> ModuleInfo:
+    """The module with the grader's random weights (by the names it reports) on the grader's inputs,
+    against what the handout's design computes with the same weights (grader/checks/unet_design.py)."""
+    spec = student.module(f"unet.{name}", *args, **kwargs)
+    info = spec.run([inputs_])
+    weights = unet_design.grader_weights(info.called, DESIGN_SEED)
+    got = spec.run([inputs_], load=weights).outputs[0]
+    try:
+        diff = reference(info.called, weights, got)
+    except unet_design.DesignMismatch as exc:
+        raise Mismatch(what, f"  {exc}", _kinds_hint(info)) from None
+    expect_true(diff <= unet_design.TOL, what,
+                f"  with the grader's weights, its output differs from the design's by {diff:.3g} (relative RMS; at "
+                f"most {unet_design.TOL:g}): a layer, its order, a BatchNorm or GELU, a skip connection or the "
+                "conditioning is not the design's", _kinds_hint(info))
+    return info
+
+
+def _kinds_hint(info: ModuleInfo) -> str:
+    kinds = [kind for _, kind in info.leaves]
+    return f"your module's layers, as it lists them: {', '.join(kinds) or 'none'}"
+
+
 @graded()
 def test_ops_layers(student: Student) -> None:
     for name, (args, expected) in OP_LAYERS.items():
-        got = [kind for _, kind in student.module(f"unet.{name}", *args).run().leaves]
-        expect_true(
-            Counter(got) == Counter(expected),
-            f"the layers of {name}{args}",
-            f"  expected {expected}\n  got      {got}",
-        )
+        size = {"UpConv": 7, "Unflatten": 1, "Flatten": 7}.get(name, 28)
+        x = inputs.features(4, args[0]) if name == "FCBlock" else inputs.images(4, channels=args[0] if args else 4,
+                                                                               size=size)
+
+        def reference(called: Any, weights: Any, got: Any, name: str = name, args: tuple = args,
+                      x: torch.Tensor = x) -> float:
+            return unet_design.agrees(got, unet_design.op(called, weights, name, args, x))[1]
+
+        _design(student, name, args, (x,), reference,
+                f"{name}{args} with the grader's weights (the design: {' -> '.join(expected)})")
 
 
 @graded()
@@ -107,6 +141,8 @@ def _blocks_hint(info: ModuleInfo, design: dict[str, int]) -> str | None:
 
 
 def _expect_params(student: Student, name: str, args: tuple, c: int, d: int) -> None:
+    """Counted by the grader from the parameters the design check used (that check shows they are the
+    module's, used as the design uses them); the module's own count only serves the hint."""
     info = student.module(f"unet.{name}", *args).run()
     expected = unet_counts.total(name, c, d)
     if info.n_params != expected:
@@ -115,6 +151,10 @@ def _expect_params(student: Student, name: str, args: tuple, c: int, d: int) -> 
             f"  expected {expected:,} parameters (the handout's design), got {info.n_params:,}",
             _blocks_hint(info, unet_counts.BLOCKS[name](c, d)),
         )
+    info = _unet_design(student, name, args)
+    counted = sum(math.prod(shape) for _, params in info.called for _, shape in params)
+    expect_true(counted == expected, f"the parameter count of {name}{args}, from the weights its forward uses",
+                f"  {counted:,} parameters take part in a forward pass, expected {expected:,}")
 
 
 @graded()
@@ -128,12 +168,26 @@ def test_params_conditional(student: Student) -> None:
     _expect_params(student, "ClassConditionalUNet", (1, 10, 64), 1, 64)
 
 
+def _unet_design(student: Student, name: str, args: tuple, **kwargs: Any) -> ModuleInfo:
+    """The whole UNet against the design, with the grader's weights, inputs, t and classes."""
+    d = args[-1]
+    x, t, c = inputs.images(2), inputs.uniform(2), inputs.one_hot([3, 8])
+    forward = {"UnconditionalUNet": (x,), "TimeConditionalUNet": (x, t), "ClassConditionalUNet": (x, c, t)}[name]
+
+    def reference(called: Any, weights: Any, got: Any) -> float:
+        return unet_design.unet_agrees(called, weights, got, name, x, d, t=t, c=c,
+                                       modulation=kwargs.get("modulation", "add"))
+
+    return _design(student, name, args, forward, reference, f"{name}{args} with the grader's weights", **kwargs)
+
+
 @graded()
 def test_unet_layer_counts(student: Student) -> None:
     for name, args in [("UnconditionalUNet", (1, 8)), ("TimeConditionalUNet", (1, 10, 8)),
                        ("ClassConditionalUNet", (1, 10, 8))]:
-        kinds = Counter(kind for _, kind in student.module(f"unet.{name}", *args).run().leaves)
-        for layer, expected in unet_counts.layer_counts(name).items():
+        info = _unet_design(student, name, args)
+        kinds = Counter(kind for _, kind in info.leaves)
+        for layer, expected in unet_counts.layer_counts(name).items():  # the design agrees: a hint only
             expect_true(kinds[layer] == expected, f"the {layer} layers of {name}{args}",
                         f"  expected {expected} (one per op of the design), got {kinds[layer]}")
 

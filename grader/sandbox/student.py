@@ -62,6 +62,8 @@ class ModuleInfo:
     leaves: list[tuple[str, str]]  # (qualified name, layer kind) of every leaf module
     children: list[tuple[str, int]]  # (name, parameter count) of the direct submodules
     outputs: list[Any]
+    # submodules holding parameters, in the order of their first call: (name, [(parameter, shape), ...])
+    called: list[tuple[str, list[tuple[str, tuple[int, ...]]]]] = field(default_factory=list)
 
 
 class StudentError(Exception):
@@ -216,6 +218,15 @@ class Student:
         return Outcome(answer.get("value"), calls, answer.get("output", ""), answer.get("device"))
 
 
+def _called(value: Any) -> list[tuple[str, list[tuple[str, tuple[int, ...]]]]]:
+    """The worker's list of parameter-holding submodules, checked to be of the expected form (it is
+    the student's process that sent it)."""
+    try:
+        return [(str(name), [(str(p), tuple(int(d) for d in shape)) for p, shape in own]) for name, own in value]
+    except (TypeError, ValueError):
+        return []
+
+
 @dataclass
 class Instance:
     """A student class to construct with args, then call one method on (in a single request)."""
@@ -247,13 +258,14 @@ class ModuleSpec:
     kwargs: dict[str, Any]
 
     def run(self, inputs: list[tuple[Any, ...]] = (), train: bool = True, seed: int = 0,
-            replace: list[dict[str, torch.Tensor]] | None = None) -> ModuleInfo:
+            replace: list[dict[str, torch.Tensor]] | None = None,
+            load: dict[str, torch.Tensor] | None = None) -> ModuleInfo:
         """Build, then one forward per inputs tuple. `replace[i]` maps submodule names to values
         that stand in for those submodules' outputs (one row, repeated over the batch) in forward i."""
         forward = [{"args": list(a), "kwargs": {}, "replace": (replace or [{}] * len(inputs))[i]}
                    for i, a in enumerate(inputs)]
         req = {"op": "module", "target": self.target, "args": self.args, "kwargs": self.kwargs, "train": train,
-               "forward": forward, "seed": seed}
+               "forward": forward, "seed": seed, "load": load}
         answer = self.student.ask(req, None, f"{self.target}(...)")
         value = answer["value"]
         return ModuleInfo(
@@ -261,4 +273,5 @@ class ModuleSpec:
             [tuple(x) for x in value["leaves"]],
             [(str(n), int(k)) for n, k in value["children"]],
             list(value["outputs"]),
+            _called(value.get("called")),
         )

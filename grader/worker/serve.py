@@ -47,6 +47,26 @@ def layer_kind(module: nn.Module) -> str:
     return type(module).__name__
 
 
+def _call_order(module: nn.Module, out: list) -> list[Any]:
+    """Forward pre-hooks that list, in the order of their first call, the submodules that hold
+    parameters of their own: (name, [(parameter name, shape), ...]). The grader maps its reference
+    design's weights onto this order and checks the result by the outputs, not by this list."""
+    seen: set[str] = set()
+    hooks = []
+    for name, sub in module.named_modules():
+        own = [(f"{name}.{p}" if name else p, tuple(t.shape)) for p, t in sub.named_parameters(recurse=False)]
+        if not own:
+            continue
+
+        def record(m: nn.Module, args: Any, name: str = name, own: list = own) -> None:
+            if name not in seen:
+                seen.add(name)
+                out.append((name, own))
+
+        hooks.append(sub.register_forward_pre_hook(record))
+    return hooks
+
+
 class Server:
     def __init__(self, package: str, device: str, source_root: str, origin: str, output_limit: int = 4000) -> None:
         self.package = package
@@ -131,12 +151,16 @@ class Server:
         if not isinstance(module, nn.Module):
             raise StudentFailure("type", f"{req['target']}(...) is a {type(module).__name__}, not an nn.Module")
         module.to(self.device).train(req.get("train", True))
+        if req.get("load"):  # the grader's weights, by the names this module reported
+            module.load_state_dict({k: v.to(self.device) for k, v in req["load"].items()}, strict=False)
         info: dict[str, Any] = {
             "n_params": sum(p.numel() for p in module.parameters()),
             "leaves": [(name, layer_kind(m)) for name, m in module.named_modules() if not list(m.children())],
             "children": [(name, sum(p.numel() for p in m.parameters())) for name, m in module.named_children()],
             "outputs": [],
+            "called": [],
         }
+        called = _call_order(module, info["called"])
         for i, spec in enumerate(req.get("forward", [])):
             args, kwargs = self._inputs(spec.get("args", []), mocks), self._inputs(spec.get("kwargs", {}), mocks)
             hooks = self._replace_outputs(module, req["target"], spec.get("replace") or {})
@@ -150,6 +174,8 @@ class Server:
             finally:
                 for hook in hooks:
                     hook.remove()
+        for hook in called:
+            hook.remove()
         return info
 
     def _replace_outputs(self, module: nn.Module, target: str, replace: dict[str, Any]) -> list[Any]:

@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 from tests.grader_fixtures.variants import FLOW, NOISING, ROOT, SOLUTION, TRAIN_PY, Variant
 
 INTERP = "    return (1 - t) * x0 + t * x1"
+CONV_BN_GELU = ("            nn.Conv2d(in_channels, out_channels, kernel_size=3, stride=1, padding=1),\n"
+                "            nn.BatchNorm2d(out_channels),\n            nn.GELU(),\n        )\n")
+CONV_SKIPS_BN = "\n    def forward(self, x):\n        return self[2](self[0](x))\n"
 ADD_NOISE = "    return x + sigma * noise\n"
 FLOW_IMPORT = "from .diffusion import call_unet"
 
@@ -171,6 +174,11 @@ def cases(port: int) -> list[Hostile]:
                 (("flow.py", INTERP, "    import sys\n    sys.setrecursionlimit(100_000)\n    v = []\n"
                   "    for _ in range(5000):\n        v = [v]\n    return v"),),
                 interp_tests | {"test_fm_forward_p_uncond"}, "fm_"),
+        Hostile("layers_listed_not_used", "Conv registers its BatchNorm2d (so the layer list and the parameter count "
+                "look like the design's) but its forward skips it",
+                (("unet.py", CONV_BN_GELU, CONV_BN_GELU + CONV_SKIPS_BN),),
+                frozenset({"test_ops_layers", "test_params_unconditional", "test_params_conditional",
+                           "test_unet_layer_counts"}), "BatchNorm2d"),
         Hostile("missing_module", "flow.py is not in the submission",
                 (), frozenset(FLOW + TRAIN_PY), "flow", drop=("flow.py",)),
     ]
