@@ -15,6 +15,7 @@ import pytest
 from grader.batch import collect, find_submissions, grade_one, render_index, total_time
 from grader.rubric import load_rubric
 from tests.grader_fixtures.grading import ROOT
+from tests.grader_fixtures.hostile import INTERP
 from tests.grader_fixtures.mutants import MUTANTS
 
 TESTS = "schedules,q_sample"  # two cheap parts: a grade takes seconds
@@ -148,3 +149,50 @@ def test_ids_are_unique_and_safe(tmp_path: Path) -> None:
     ids = [s.id for s in subs]
     assert ids == ["A_B", "a_b-2", "a_b-3", "grades.csv-2", "n"]
     assert notes == ["ignored readme.md: not a folder, .zip or .ipynb"]
+
+
+# On its first call, for 8 s, fm_interpolate looks in /tmp for another grading's staged submission and
+# reads it; it answers right only if it found one.
+SPY = """
+_FOUND = []
+
+
+def _other_stage():
+    if _FOUND:
+        return _FOUND[0]
+    _FOUND.append(_search())
+    return _FOUND[0]
+
+
+def _search():
+    import glob, os, time
+    mine = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for _ in range(80):
+        for stage in glob.glob('/tmp/grader-*') + glob.glob('/tmp/*/grader-*'):
+            if os.path.abspath(stage) != os.path.dirname(mine):
+                for path in glob.glob(stage + '/src/submission/*.py'):
+                    try:
+                        return bool(open(path).read())
+                    except OSError:
+                        pass
+        time.sleep(0.1)
+    return False
+"""
+
+
+def test_gradings_of_a_parallel_batch_cannot_read_each_other(tmp_path: Path) -> None:
+    """Two submissions graded at once, each looking for the other's staged code: neither finds it (each
+    worker's root holds its own stage only), so each loses exactly the tests its spy answers."""
+    subs = tmp_path / "class"
+    for name in ("spy_a", "spy_b"):
+        shutil.copytree(ROOT / "solution", subs / name, ignore=shutil.ignore_patterns("__pycache__"))
+        flow = subs / name / "flow.py"
+        text = flow.read_text()
+        flow.write_text(text.replace(INTERP, "    if not _other_stage():\n        return x0\n" + INTERP, 1) + SPY)
+    cmd = [sys.executable, "-m", "grader.batch", str(subs), "--out", str(tmp_path / "out"), "--jobs", "2",
+           "--tests", "test_fm_interpolate", "--device", "cpu", "--timeout", "60", "--limit", "120"]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    rows = _rows(tmp_path / "out")
+    for name in ("spy_a", "spy_b"):
+        assert rows[name]["status"] == "graded" and rows[name]["test_fm_interpolate"] == "0", rows[name]
