@@ -16,7 +16,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 # instead of the submission's own; unset, the grader looks for figures/ in the submission.
 # OUT's default depends on the target: build/deliverables or build/grade.
 
-.PHONY: setup test test-unprivileged lint skeleton check-skeleton notebooks deliverables manifest grade grade-all check student gradescope bench classifier reference-deliverables clean
+.PHONY: setup test test-unprivileged validity lint skeleton check-skeleton notebooks deliverables manifest grade grade-all check student gradescope bench classifier reference-deliverables clean
 
 setup: $(STAMP)
 
@@ -38,11 +38,19 @@ test: setup
 
 # As root (CI), the sandbox's, the loader's and the hostile corpus's tests once more as an ordinary user:
 # the grader's non-root mode, where the worker's isolation comes from user namespaces (tools/unprivileged.py).
+# With the whole hostile corpus (tests/grader_fixtures/corpus.py); build/junit-unprivileged.xml feeds docs/validity.md.
 UNPRIVILEGED_TESTS := tests/test_grader_sandbox.py tests/test_grader_hostile.py tests/test_grader_submission.py
 test-unprivileged: setup
 	@if [ "$$(id -u)" = 0 ]; then \
-		$(PY) tools/unprivileged.py -- $(PY) -m pytest -q -n $(JOBS) -p no:cacheprovider $(UNPRIVILEGED_TESTS); \
-	else echo "test-unprivileged: make test ran as an ordinary user already"; fi
+		$(PY) tools/unprivileged.py --writable build/junit-unprivileged.xml -- $(PY) -m pytest -q -n $(JOBS) \
+			-p no:cacheprovider --junitxml=build/junit-unprivileged.xml $(UNPRIVILEGED_TESTS) \
+			$$($(PY) -m tests.grader_fixtures.corpus --outside $(UNPRIVILEGED_TESTS)) && \
+		$(PY) tools/validity.py --check; \
+	else echo "test-unprivileged: make test ran as an ordinary user already (docs/validity.md is checked on a run as root)"; fi
+
+# docs/validity.md from the last make test run (as root: it also holds the ordinary-user pass).
+validity: setup
+	$(PY) tools/validity.py
 
 lint: setup
 	$(PY) -m ruff check .

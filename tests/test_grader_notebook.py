@@ -65,3 +65,25 @@ def test_unreadable_notebook_scores_zero_with_a_message() -> None:
     assert g.results["score"] == 0 and len(g.results["tests"]) == len(load_rubric().entries)
     assert "could not be read as a Jupyter notebook" in g.results["output"]
     assert all("not graded" in t["output"] for t in g.results["tests"])
+
+
+def test_code_too_deep_for_the_parser_is_a_skipped_cell_not_a_crash() -> None:
+    """A cell nested a million levels deep (RecursionError or MemoryError in Python's parser) is left
+    out in one line like any unreadable cell; the rest of the notebook is graded."""
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb.cells.insert(1, nbformat.v4.new_code_cell("deep = " + "-" * 1_000_000 + "1"))
+    nb.cells.insert(2, nbformat.v4.new_code_cell("chain = " + "a." * 300_000 + "b"))
+    path = workdir("notebooks") / "deep_cell.ipynb"
+    nbformat.write(nb, path)
+    g = graded(str(path), "--tests", "flow")
+    assert g.returncode == 0, g.stderr
+    assert not g.failed()
+    assert g.report_md.count("too deeply nested or too large for Python's parser") == 2
+
+
+def test_json_too_deep_for_the_reader_is_a_one_line_rejection() -> None:
+    path = workdir("notebooks") / "deep_json.ipynb"
+    path.write_text('{"cells": ' + "[" * 200_000 + "]" * 200_000 + "}")
+    g = graded(str(path), "--tests", "flow")
+    assert g.returncode == 0, g.stderr
+    assert g.results["score"] == 0 and "could not be read as a Jupyter notebook" in g.results["output"]

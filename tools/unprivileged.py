@@ -1,6 +1,6 @@
 """Run a command as an ordinary user (`nobody`), from root: the grader's non-root mode in CI.
 
-    python tools/unprivileged.py -- COMMAND [ARG ...]
+    python tools/unprivileged.py [--writable FILE ...] -- COMMAND [ARG ...]
 
 `make test` runs as root in CI; most TAs run the grader as themselves, where the worker's
 isolation comes from user namespaces instead of root's powers. This runs COMMAND (the sandbox
@@ -36,6 +36,10 @@ def _open_the_way(path: Path) -> list[Path]:
 
 
 def main(argv: list[str]) -> int:
+    writable = []
+    while argv[:1] == ["--writable"]:  # a file of the checkout the command writes (made empty, given to nobody)
+        writable.append(ROOT / argv[1])
+        argv = argv[2:]
     if argv[:1] == ["--"]:
         argv = argv[1:]
     if not argv:
@@ -47,6 +51,10 @@ def main(argv: list[str]) -> int:
     interpreter = Path(os.path.realpath(sys.executable)).parent
     for folder in _open_the_way(interpreter) + _open_the_way(ROOT):
         print(f"unprivileged: o+x on {folder} (so that uid {NOBODY} can reach the interpreter and the checkout)")
+    for path in writable:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"")
+        os.chown(path, NOBODY, NOBODY)
     home = Path(tempfile.mkdtemp(prefix="unprivileged-"))
     os.chown(home, NOBODY, NOBODY)
     env = {**os.environ, "HOME": str(home), "TMPDIR": str(home), "PYTHONDONTWRITEBYTECODE": "1",
