@@ -58,15 +58,11 @@ class GradingPlugin:
         self.problems: list[str] = []
         self.deadline: float | None = None  # time.monotonic() after which no test starts
         self.total_s = 0.0
-        self.hidden_phase = False  # whether the tests not shown to students have started
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         """A submission that used up the grade's wall-clock budget fails the tests still to run
         (its own doing, not the grader's: a StudentError)."""
-        if not self.rubric.entries[item.originalname].public and not self.hidden_phase:
-            self.hidden_phase = True
-            self.student.restart()
         if self.deadline is not None and time.monotonic() > self.deadline:
             raise StudentError("time", f"not run: the submission used up the grade's total time limit of "
                                f"{self.total_s:g} s (its code was too slow in the tests before this one)")
@@ -90,9 +86,9 @@ class GradingPlugin:
                           for name in self.rubric.entries if name not in found]
         if self.problems:
             raise CatalogError("; ".join(self.problems))
-        # Visible tests first, then the others in a worker of their own (pytest_runtest_setup): no
-        # input or expected value of a hidden test has been sent to the worker that answers a visible
-        # one, so none can come back in a visible test's output. The report keeps the rubric's order.
+        # Visible tests first, then the others: every visible test's output is final before any input
+        # or expected value of a hidden test reaches a worker, so none can come back in a visible
+        # test's output. The report keeps the rubric's order.
         order = list(self.rubric.entries)
         keep = sorted((i for i in items if self._selected(i.originalname)),
                       key=lambda i: (not self.rubric.entries[i.originalname].public, order.index(i.originalname)))

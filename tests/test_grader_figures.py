@@ -245,7 +245,7 @@ def test_plots_must_look_like_plots(tmp_path: Path) -> None:
 
 def test_rubric_thresholds_cover_every_check_of_the_manifest() -> None:
     used = {f["check"] for f in MANIFEST.values()}
-    preconditions = {"present", "not_blank"}  # of every plot / every grid
+    preconditions = {"present", "not_blank", "not_copies"}  # of every plot / every grid / every grid of samples
     assert set(TABLE) == used | preconditions
     assert all(callable(getattr(checks, name)) for name in TABLE)
 

@@ -113,10 +113,10 @@ _SPY = Variant("hidden_spy", (
 
 def test_a_visible_test_s_output_is_the_same_with_or_without_the_hidden_tests() -> None:
     """Hidden-probe leakage: a worker may log every input it is sent and return the log in an error
-    message. The visible tests run first and the others in a fresh worker afterwards, so a visible
-    test's output cannot depend on whether hidden tests are part of the grade: the spy's message is
-    the same in both. (Graded in the rubric's order, the spy's log would hold the hidden q_sample
-    test's calls, and the digest would differ.)"""
+    message. The visible tests run first and the others afterwards, so a visible test's output is
+    final before any hidden input is sent: the spy's message is the same with and without them.
+    (Graded in the rubric's order, the spy's log would hold the hidden q_sample test's calls, and
+    the digest would differ.)"""
     folder = _SPY.build(workdir("hostile"))
     parts = ["q_sample", "flow"]
     rubric = load_rubric()

@@ -22,9 +22,16 @@ def rms(a: torch.Tensor, b: torch.Tensor) -> float:
     return float(((a.double() - b.double()) ** 2).mean().sqrt())
 
 
+def _finite(value: torch.Tensor, what: str) -> None:
+    if not bool(torch.isfinite(value).all()):
+        raise Mismatch(what, "  the values hold NaN or inf", "a NaN/inf: look for the square root of a negative "
+                       "number (1 - alpha_bar, not alpha_bar - 1) or a division by zero")
+
+
 def expect_roughly(got: object, expected: torch.Tensor, what: str, max_rms: float) -> None:
     """got within RMS max_rms of expected (same shape)."""
     value = expect_tensor(got, what, tuple(expected.shape))
+    _finite(value, what)
     off = rms(value, expected)
     if not off <= max_rms:
         raise Mismatch(what, f"  RMS difference {off:.3g} from the value its inputs give (at most {max_rms:g} "
@@ -38,6 +45,7 @@ def expect_reverse_chain(records: list, sched: dict, num_ts: int, what: str, max
     for before, after in zip(records, records[1:], strict=False):
         if before.x is None or after.x is None or before.x.shape != after.x.shape:
             raise Mismatch(what, "  the UNet's inputs were not images of one shape from step to step", WHY)
+        _finite(after.x, what)
         t = (before.t * num_ts).round().long()
         mean = ref.posterior_mean(before.x, t, sched, ref.mock_eps(before.x, t.double() / num_ts))
         z = (after.x.double() - mean) / ref.at(sched["betas"], t, before.x).double().sqrt()
@@ -53,6 +61,7 @@ def expect_euler_chain(records: list, num_steps: int, what: str, max_ratio: floa
     for before, after in zip(records, records[1:], strict=False):
         if before.x is None or after.x is None or before.x.shape != after.x.shape:
             raise Mismatch(what, "  the velocity field's inputs were not images of one shape from step to step", WHY)
+        _finite(after.x, what)
         step = float((ref.mock_eps(before.x, before.t).double() / num_steps).pow(2).mean().sqrt())
         moved = rms(after.x, before.x)
         if not moved <= max_ratio * step + 1e-6:

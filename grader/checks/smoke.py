@@ -45,7 +45,8 @@ def run(student: Any, part: str, seed: int = 0) -> tuple[dict[str, Any], dict[st
         images, labels = data.training_sample(cfg["steps"] * cfg["batch"] + 8, seed=seed)
     except data.DataMissing as exc:
         raise RuntimeError(str(exc)) from None  # the grader's setup, reported as a grader error
-    answer = student.train(part, cfg, images, labels, timeout=cfg["budget_s"] + SAMPLE_ALLOWANCE_S, seed=seed)
+    answer = student.train(part, {**cfg, "weights": True}, images, labels, timeout=cfg["budget_s"] + SAMPLE_ALLOWANCE_S,
+                           seed=seed)
     return answer, cfg
 
 
@@ -57,9 +58,9 @@ def expect_learned_weights(student: Any, part: str, answer: dict[str, Any], cfg:
     inputs, target, fakes = held_out(part, cfg, images[8:])
     value = student.evaluate(part, cfg, answer.get("state"), inputs, timeout=cfg["budget_s"] + SAMPLE_ALLOWANCE_S,
                              seed=EVAL_SEED)
-    expect_learned(value.get("outputs"), target, fakes, what)
     if part != "denoiser":
-        expect_samples(value, f"{what}, sampled from the returned weights", n_samples)
+        expect_samples(value, f"{what}: sampled from the returned weights", n_samples)
+    expect_learned(value.get("outputs"), target, fakes, what)
 
 
 def rerun_losses(student: Any, part: str, seed: int = 0) -> torch.Tensor:

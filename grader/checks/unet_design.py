@@ -78,6 +78,8 @@ class _Reader:
             raise DesignMismatch(f"the design's layer #{self.count} ({what}) has no counterpart: the module has "
                                  "fewer layers with parameters")
         got = [tuple(t.shape) for t in leaf.tensors]
+        if got == shapes[:1] and "Conv" in what:  # a convolution without a bias (before a BatchNorm it is
+            return [*leaf.tensors, torch.zeros(shapes[1], dtype=torch.float64)]  # redundant; the count says so)
         if got != shapes:
             raise DesignMismatch(f"the design's layer #{self.count} is {what} with parameters of shapes {shapes}; "
                                  f"the module's `{leaf.name}` (called at that point) has {got}")

@@ -3,9 +3,11 @@ loss on real MNIST batches (sent by the grader), then sampled with the student's
 
     {"op": "train", "part": "ddpm_class", "images": uint8 (N, 1, 28, 28), "labels": (N,),
      "hidden": 8, "steps": 60, "batch": 32, "lr": 3e-3, "num_ts": 300, "budget_s": 20,
-     "threads": 2, "seed": 0}
-    -> {"losses": float64 (steps run,), "samples": (n, 1, 28, 28), "reference": ... | None,
-        "train_s": ..., "sample_s": ..., "stopped": None | "budget" | "nonfinite"}
+     "threads": 2, "seed": 0, "weights": True, "sample": False}
+    -> {"losses": float64 (steps run,), "state": {...} (with "weights"), "samples": (n, 1, 28, 28)
+        (with "sample"), "train_s": ..., "stopped": None | "budget" | "nonfinite"}
+
+    {"op": "evaluate", ...}: see evaluate()
 
 Only numbers and images go back; every verdict is computed in the grader.
 """
@@ -119,9 +121,9 @@ def train(import_module: Callable[[str], Any], req: dict[str, Any], device: torc
 
     answer: dict[str, Any] = {"losses": torch.tensor(losses, dtype=torch.float64), "stopped": stopped,
                               "train_s": train_s, "steps": steps}
-    if req.get("sample", True):  # the weights, for the grader to have them judged in a fresh worker
+    if req.get("weights"):  # for the grader to have them judged in a fresh worker
         answer["state"] = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    if req.get("sample", True) and stopped is None:
+    if req.get("sample", False) and stopped is None:  # (the grader samples from the returned weights instead)
         start = time.monotonic()
         model.eval()
         with torch.no_grad():
