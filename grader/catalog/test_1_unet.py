@@ -143,7 +143,7 @@ def _blocks_hint(info: ModuleInfo, design: dict[str, int]) -> str | None:
 def _expect_params(student: Student, name: str, args: tuple, c: int, d: int) -> None:
     """Counted by the grader from the parameters the design check used (that check shows they are the
     module's, used as the design uses them); the module's own count only serves the hint."""
-    info = student.module(f"unet.{name}", *args).run()
+    info = student.module(f"unet.{name}", *args).run([_forward_inputs(name)])
     expected = unet_counts.total(name, c, d)
     if info.n_params != expected:
         raise Mismatch(
@@ -151,7 +151,7 @@ def _expect_params(student: Student, name: str, args: tuple, c: int, d: int) -> 
             f"  expected {expected:,} parameters (the handout's design), got {info.n_params:,}",
             _blocks_hint(info, unet_counts.BLOCKS[name](c, d)),
         )
-    info = _unet_design(student, name, args)
+    _unet_design(student, name, (*args[:-1], 8))  # the design, by outputs (at a small width: cheaper, same layers)
     counted = sum(math.prod(shape) for _, params in info.called for _, shape in params)
     expect_true(counted == expected, f"the parameter count of {name}{args}, from the weights its forward uses",
                 f"  {counted:,} parameters take part in a forward pass, expected {expected:,}")
@@ -168,11 +168,19 @@ def test_params_conditional(student: Student) -> None:
     _expect_params(student, "ClassConditionalUNet", (1, 10, 64), 1, 64)
 
 
+DESIGN_X, DESIGN_T, DESIGN_C = inputs.images(2), inputs.uniform(2), inputs.one_hot([3, 8])
+
+
+def _forward_inputs(name: str) -> tuple[torch.Tensor, ...]:
+    return {"UnconditionalUNet": (DESIGN_X,), "TimeConditionalUNet": (DESIGN_X, DESIGN_T),
+            "ClassConditionalUNet": (DESIGN_X, DESIGN_C, DESIGN_T)}[name]
+
+
 def _unet_design(student: Student, name: str, args: tuple, **kwargs: Any) -> ModuleInfo:
     """The whole UNet against the design, with the grader's weights, inputs, t and classes."""
     d = args[-1]
-    x, t, c = inputs.images(2), inputs.uniform(2), inputs.one_hot([3, 8])
-    forward = {"UnconditionalUNet": (x,), "TimeConditionalUNet": (x, t), "ClassConditionalUNet": (x, c, t)}[name]
+    forward = _forward_inputs(name)
+    x, t, c = DESIGN_X, DESIGN_T, DESIGN_C
 
     def reference(called: Any, weights: Any, got: Any) -> float:
         return unet_design.unet_agrees(called, weights, got, name, x, d, t=t, c=c,

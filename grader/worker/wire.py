@@ -20,6 +20,7 @@ MAX_MESSAGE = 512 << 20  # a response larger than this is refused (a runaway ten
 MOCK = "__mock__"  # marks a dict that the worker turns into a mock UNet
 MAX_ITEMS = 10_000
 MAX_DEPTH = 8
+MAX_TOTAL = 100_000
 
 
 def encode(obj: Any) -> bytes:
@@ -58,8 +59,10 @@ def recv(fd: int) -> Any:
     return decode(read_exact(fd, size))
 
 
-def to_wire(value: Any, depth: int = 0) -> Any:
-    """A student's return value as plain data: CPU tensors, numbers, strings and containers."""
+def to_wire(value: Any, depth: int = 0, budget: list[int] | None = None) -> Any:
+    """A student's return value as plain data: CPU tensors, numbers, strings and containers, with at
+    most MAX_DEPTH levels and MAX_TOTAL containers' items in all (shared references count each time)."""
+    budget = [MAX_TOTAL] if budget is None else budget
     if depth > MAX_DEPTH:
         return "<nested too deeply>"
     if isinstance(value, torch.Tensor):
@@ -71,11 +74,15 @@ def to_wire(value: Any, depth: int = 0) -> Any:
         return tuple(int(v) for v in value)
     if isinstance(value, (torch.dtype, torch.device)):
         return str(value)
-    if isinstance(value, (list, tuple)):
-        items = [to_wire(v, depth + 1) for v in list(value)[:MAX_ITEMS]]
+    if isinstance(value, (list, tuple, dict)):
+        if budget[0] <= 0:
+            return "<too large>"
+        entries = list(value.items() if isinstance(value, dict) else value)[:min(MAX_ITEMS, budget[0])]
+        budget[0] -= len(entries)
+        if isinstance(value, dict):
+            return {str(k): to_wire(v, depth + 1, budget) for k, v in entries}
+        items = [to_wire(v, depth + 1, budget) for v in entries]
         return tuple(items) if isinstance(value, tuple) else items
-    if isinstance(value, dict):
-        return {str(k): to_wire(v, depth + 1) for k, v in list(value.items())[:MAX_ITEMS]}
     if hasattr(value, "__array__") and hasattr(value, "dtype"):
         try:  # numpy arrays and scalars
             return torch.as_tensor(value.__array__())
