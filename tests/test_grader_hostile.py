@@ -1,6 +1,6 @@
 """Hostile submissions (tests/grader_fixtures/hostile.py): each is graded to completion, loses
 exactly the tests its code breaks, gains nothing from its attack, and cannot touch the
-grader's outputs. Graded on the code's tests (see test_grader_mutants.TESTS)."""
+grader's outputs. Each is graded on the parts its attack reaches (`selection`)."""
 
 from __future__ import annotations
 
@@ -29,16 +29,27 @@ LISTENER = socket.socket()
 LISTENER.bind(("127.0.0.1", 0))
 LISTENER.listen(8)
 BY_NAME = {h.name: h for h in cases(LISTENER.getsockname()[1])}
-SELECTED = TESTS.split(",")
 MAX_OUTPUT = 20_000  # characters of a test's output in results.json, whatever the submission prints or raises
-MAX = sum(e.points for e in load_rubric().entries.values() if e.part in SELECTED or e.id in SELECTED)
+
+
+def selection(h: Hostile) -> str:
+    """What a case is graded on: the parts of the tests it must lose (a test of train.py by name: its
+    part also holds the training runs) and the parts it names; all of the code's tests when neither."""
+    rubric = load_rubric().entries
+    chosen = {t if rubric[t].part == "training" else rubric[t].part for t in h.fails}
+    chosen |= {p for p in h.parts.split(",") if p}
+    return ",".join(sorted(chosen)) or TESTS
+
+
+def _max(tests: str) -> float:
+    return sum(e.points for e in load_rubric().entries.values() if e.selected(tests))
 
 
 def _grade(h: Hostile):
     folder = h.variant().build(workdir("hostile"))
     for name in h.drop:
         (folder / name).unlink(missing_ok=True)
-    args = ["--tests", TESTS] + (["--timeout", str(h.timeout)] if h.timeout else [])
+    args = ["--tests", selection(h)] + (["--timeout", str(h.timeout)] if h.timeout else [])
     if not h.plant_copy:
         return graded_by_command(str(folder), *args)
     # Another checkout of the project on the same machine, open to every user.
@@ -77,7 +88,7 @@ def test_hostile_submission_gains_nothing(name: str) -> None:
     assert g.returncode == 0, g.stderr
     assert g.failed() == h.fails, g.failed() ^ h.fails
     lost = sum(load_rubric().entries[t].points for t in h.fails)
-    assert g.results["score"] == MAX - lost
+    assert g.results["score"] == _max(selection(h)) - lost
     for test_id in h.fails:
         output = g.by_id()[test_id]["output"]
         assert h.message in output, output

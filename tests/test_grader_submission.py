@@ -57,6 +57,7 @@ def test_folder_without_modules_is_rejected(tmp_path: Path) -> None:
         ({"hw/../../unet.py": b""}, (), "'..'"),
         ({"unet.py": b""}, ("diffusion.py",), "symbolic link"),
     ],
+    ids=["absolute", "dotdot", "link"],
 )
 def test_unsafe_zips_are_rejected(tmp_path: Path, entries: dict, links: tuple, reason: str) -> None:
     sub = load_submission(_zip(tmp_path / "sub.zip", entries, links))

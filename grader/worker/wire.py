@@ -91,13 +91,18 @@ def to_wire(value: Any, depth: int = 0, budget: list[int] | None = None) -> Any:
     return f"<object of type {type(value).__name__}>"
 
 
-def first_device(value: Any) -> str | None:
-    """The device of the first tensor in a (possibly nested) value, before it goes to the CPU."""
+def first_device(value: Any, depth: int = 0, budget: list[int] | None = None) -> str | None:
+    """The device of the first tensor in a (possibly nested) value, before it goes to the CPU
+    (looking at no more than MAX_TOTAL items, MAX_DEPTH levels deep, as to_wire)."""
+    budget = [MAX_TOTAL] if budget is None else budget
     if isinstance(value, torch.Tensor):
         return str(value.device)
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple)) and depth <= MAX_DEPTH:
         for v in value:
-            found = first_device(v)
+            budget[0] -= 1
+            if budget[0] < 0:
+                return None
+            found = first_device(v, depth + 1, budget)
             if found:
                 return found
     return None

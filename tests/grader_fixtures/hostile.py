@@ -38,6 +38,7 @@ class Hostile:
     timeout: float | None = None
     drop: tuple[str, ...] = field(default=())  # files of the reference left out
     plant_copy: bool = False  # a copy of the reference is left, readable by all, outside the checkout
+    parts: str = ""  # the parts it is graded on besides those of `fails` (which part runs the attack)
 
     def variant(self) -> Variant:
         return Variant(f"hostile_{self.name}", self.edits, self.fails, self.message, self.timeout)
@@ -94,7 +95,7 @@ def cases(port: int) -> list[Hostile]:
                 frozenset(NOISING + ["test_denoiser_loss"]), "BlockingIOError", needs_root=True),
         Hostile("print_100mb", "add_noise prints 100 MB, then answers right",
                 (("diffusion.py", ADD_NOISE, "    print('x' * (100 << 20))\n" + ADD_NOISE),),
-                frozenset(), ""),
+                frozenset(), "", parts="noising"),
         Hostile("wrong_dtype", "q_sample always answers in float32",
                 (("diffusion.py", "    return ab.sqrt() * x0 + (1 - ab).sqrt() * noise",
                   "    return (ab.sqrt() * x0 + (1 - ab).sqrt() * noise).float()"),),
@@ -143,7 +144,7 @@ def cases(port: int) -> list[Hostile]:
                 interp_tests, "expected", needs_namespaces=True),
         Hostile("late_results", "leaves a process behind that rewrites the grader's results.json after it exits",
                 (("flow.py", FLOW_IMPORT, _LATE_RESULTS + FLOW_IMPORT),),
-                frozenset(), "", needs_namespaces=True, linger_s=2.0),
+                frozenset(), "", needs_namespaces=True, linger_s=2.0, parts="flow"),
         Hostile("search_filesystem", "searches the whole filesystem for another copy of the reference (another "
                 "checkout of the project, a download, a cache) and copies it",
                 (_cheat_interp("        import os\n"
@@ -163,7 +164,7 @@ def cases(port: int) -> list[Hostile]:
                 frozenset(FLOW + TRAIN_PY), "flow"),
         Hostile("slow_but_correct", "add_noise waits 0.5 s on every call, then answers right",
                 (("diffusion.py", ADD_NOISE, "    import time\n    time.sleep(0.5)\n" + ADD_NOISE),),
-                frozenset(), ""),
+                frozenset(), "", parts="noising,test_denoiser_loss"),
         Hostile("huge_message", "fm_interpolate raises an exception whose message is 50 MB long",
                 (("flow.py", INTERP, "    raise ValueError('x' * (50 << 20))"),),
                 interp_tests | {"test_fm_forward_p_uncond"}, "raised ValueError"),
