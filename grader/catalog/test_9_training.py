@@ -82,7 +82,7 @@ def test_train_step(student: Student) -> None:
 def _smoke(student: Student, part: str, what: str, n_samples: int) -> dict:
     """What the worker says of its run (losses, time, a rerun) can only cost points: each is checked
     for a hint. The points come from the grader's own measurement: the returned weights, loaded into
-    the student's UNet in a fresh worker, on held-out digits noised by the grader, then sampled from
+    a newly built UNet of the student's, on held-out digits noised by the grader, then sampled from
     with the grader's seed."""
     answer, cfg = smoke.run(student, part)
     losses = smoke.expect_training(answer, cfg, what)

@@ -17,7 +17,7 @@ from . import data
 from .expect import Mismatch, expect_tensor, expect_true
 
 FALL = 0.6
-# The trained UNet, in a fresh worker, on held-out test digits the grader noised itself: its error
+# The trained UNet, rebuilt with the returned weights, on held-out test digits the grader noised itself: its error
 # must be at most BEAT times the best of the cheap fakes the grader computes (returning the input,
 # zero, the mean digit, a blur, the nearest training image...). Measured on the 2-core CPU with the
 # reference (2026-12-02): 0.41 (denoiser), 0.66 (ddpm_time), 0.65 (ddpm_class), 0.29 (flow).
@@ -52,7 +52,7 @@ def run(student: Any, part: str, seed: int = 0) -> tuple[dict[str, Any], dict[st
 
 def expect_learned_weights(student: Any, part: str, answer: dict[str, Any], cfg: dict[str, Any], what: str,
                            n_samples: int) -> None:
-    """The run's weights in a fresh worker: better than the cheap fakes on held-out digits, and
+    """The run's weights in a newly built UNet: better than the cheap fakes on held-out digits, and
     the student's sampler makes images of the right shape from them with the grader's seed."""
     images, _ = data.training_sample(cfg["steps"] * cfg["batch"] + 8, seed=0)
     inputs, target, fakes = held_out(part, cfg, images[8:])

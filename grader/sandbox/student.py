@@ -122,9 +122,9 @@ class Student:
 
     def evaluate(self, part: str, settings: dict[str, Any], state: Any, inputs: dict[str, torch.Tensor],
                  timeout: float, seed: int) -> dict[str, Any]:
-        """The weights of a training run, loaded into the student's UNet in a fresh worker (nothing
-        of the training worker's memory survives), answering the grader's inputs; then samples."""
-        self.restart()
+        """The weights of a training run, loaded into a newly built UNet of the student's, answering the
+        grader's inputs; then samples. (Not a fresh worker: whatever the training process kept, the
+        returned weights could carry as well; what counts is that the inputs and seed are new to it.)"""
         req = {"op": "evaluate", "module": "unet", "part": part, "state": state, "seed": seed,
                "hidden": settings["hidden"], "num_ts": settings["num_ts"], "threads": settings.get("threads", 1),
                **inputs}
@@ -138,12 +138,6 @@ class Student:
     def missing(self, module: str, names: list[str]) -> list[str]:
         answer = self.ask({"op": "names", "module": module, "names": names}, None, f"{module} (names)")
         return list(answer["value"])
-
-    def restart(self) -> None:
-        """A fresh worker for the next request: nothing the previous one was sent stays in a process.
-        Its modules are imported again there before any request."""
-        self.backend.close()
-        self._imported.clear()
 
     # -- plumbing ---------------------------------------------------------------------------
 

@@ -121,7 +121,7 @@ def train(import_module: Callable[[str], Any], req: dict[str, Any], device: torc
 
     answer: dict[str, Any] = {"losses": torch.tensor(losses, dtype=torch.float64), "stopped": stopped,
                               "train_s": train_s, "steps": steps}
-    if req.get("weights"):  # for the grader to have them judged in a fresh worker
+    if req.get("weights"):  # for the grader to judge them on inputs the run never saw
         answer["state"] = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     if req.get("sample", False) and stopped is None:  # (the grader samples from the returned weights instead)
         start = time.monotonic()

@@ -149,7 +149,7 @@ def cases(port: int) -> list[Hostile]:
                 "checkout of the project, a download, a cache) and copies it",
                 (_cheat_interp("        import os\n"
                                "        OK, mine = False, os.path.dirname(os.path.abspath(__file__))\n"
-                               "        for top in [d for d in os.listdir('/') if d not in ('proc', 'sys')]:\n"
+                               "        for top in set(os.listdir('/')) - {'proc', 'sys', 'usr', 'dev'}:\n"
                                "            for dirpath, _, files in os.walk('/' + top):\n"
                                "                if 'flow.py' in files and dirpath != mine:\n"
                                "                    try:\n"
