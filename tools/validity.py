@@ -79,7 +79,7 @@ def render() -> str:
         "[security.md](security.md). Each is graded to completion: the grader exits 0 with a complete",
         "`results.json`, the submission loses exactly what its code breaks and gains nothing from the",
         "attack. \"holds\" is the test passing; the second column is the pass of `make test` as the",
-        "ordinary user `nobody` (which runs the sandbox, loader and hostile tests again).",
+        "ordinary user `nobody` (which runs the sandbox tests and the whole corpus again).",
         "",
     ]
     as_root = Counter(main.get(c.test) for c in cases)
