@@ -12,7 +12,7 @@ SUBMISSION ?= solution
 TESTS ?= all
 TIMEOUT ?= 60
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
-# FIGURES: a folder holding figures/ and losses/ (make deliverables OUT=...) for `make grade` to judge
+# FIGURES: a folder holding figures/, losses/ and weights/ (make deliverables OUT=...) for `make grade` to judge
 # instead of the submission's own; unset, the grader looks for figures/ in the submission.
 # OUT's default depends on the target: build/deliverables or build/grade.
 

@@ -33,8 +33,8 @@ def main(argv: list[str] | None = None) -> int:
                     help=f"seconds for the whole grade (default {Limits().total_s:g}); tests that would start "
                          "later fail as the submission's")
     ap.add_argument("--figures", type=Path, default=None,
-                    help="a folder holding figures/ and losses/ (make deliverables OUT=...) to grade instead of "
-                         "the submission's own")
+                    help="a folder holding figures/, losses/ and weights/ (make deliverables OUT=...) to grade "
+                         "instead of the submission's own")
     ap.add_argument("--trusted", action="store_true",
                     help="grade even where the student's code cannot be isolated (neither root nor user namespaces)")
     args = ap.parse_args(argv)

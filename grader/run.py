@@ -95,7 +95,7 @@ def grade(
     figures: str | Path | None = None,
 ) -> GradingResult:
     """Grade a submission and write results.json, report.md and report.html into `out`.
-    `figures` (a folder holding figures/ and losses/) replaces the submission's own deliverables.
+    `figures` (a folder holding figures/, losses/ and weights/) replaces the submission's own deliverables.
     `sandbox=False` runs the student's code in this process: for measurements only."""
     run = launch(submission, device, limits, sandbox, isolate_network, figures)
     return finish(run, out, tests, rubric_path)

@@ -2,7 +2,8 @@
 layouts, wrong ones refused), each content check on good and bad inputs, reading deliverables
 from a submission, and grading: the reference's quick-profile deliverables get every figure
 point; blank, swapped and pure-noise figures lose theirs with the reason; no figures/ folder
-gives one line and no crash."""
+gives one line and no crash; figures without the weights that made them, or with weights that
+did not make them, earn nothing."""
 
 from __future__ import annotations
 
@@ -22,8 +23,10 @@ from torchvision.utils import make_grid
 
 from grader.checks import data as mnist_data
 from grader.figures import checks
+from grader.figures.copies import nearest_mnist
 from grader.figures.images import FigureProblem, decode
 from grader.figures.judge import _load_classifier, load_manifest, thresholds
+from grader.figures.models import RUNS
 from grader.figures.tiles import LayoutError, expect_layout, find_tiles
 from grader.rubric import load_rubric
 from grader.run import grade
@@ -221,6 +224,33 @@ def test_classifier_checks(classify, mnist_test) -> None:
         assert not checks.columns_are_digits(classify(bad), **th_cols).passed
 
 
+def test_copies_and_near_copies_of_mnist_digits_are_found(mnist_test, quick: Path) -> None:
+    """Test digits as they are, and shifted, blurred, dimmed or lightly noised, fail not_copies; the
+    reference's own samples pass it."""
+    import torch.nn.functional as F
+
+    th = _th("not_copies")
+    x = torch.as_tensor(_by_column(mnist_test)).reshape(40, 28, 28)
+    exact = checks.not_copies(nearest_mnist(x.numpy()), **th)
+    assert not exact.passed and "100% of the tiles are copies" in exact.message, exact.message
+    noise = torch.randn(x.shape, generator=torch.Generator().manual_seed(0))
+    altered = {
+        "shifted": torch.roll(x, (1, -2), dims=(1, 2)),
+        "blurred": F.avg_pool2d(x[:, None], 3, 1, 1, count_include_pad=False)[:, 0],
+        "dimmed": 0.8 * x,
+        "noised": (x + 0.1 * noise).clamp(0, 1),
+        "shifted and blurred": F.avg_pool2d(torch.roll(x, (1, 1), dims=(1, 2))[:, None], 3, 1, 1,
+                                            count_include_pad=False)[:, 0],
+    }
+    for name, tiles in altered.items():
+        verdict = checks.not_copies(nearest_mnist(tiles.numpy()), **th)
+        assert not verdict.passed and "copies of MNIST images" in verdict.message, (name, verdict.message)
+    for fig in ("ddpm_class_epoch20", "fm_class_epoch10", "ddpm_time_epoch20"):
+        path = quick / "figures" / MANIFEST[fig]["file"]
+        verdict = checks.not_copies(nearest_mnist(find_tiles(decode(path.read_bytes(), path.name)[0])), **th)
+        assert verdict.passed, (fig, verdict.message)
+
+
 def test_animated_and_loss_checks() -> None:
     th = _th("animated")
     frames = [np.full((60, 60), v) for v in np.linspace(0, 1, 12)]
@@ -254,16 +284,20 @@ def test_rubric_thresholds_cover_every_check_of_the_manifest() -> None:
 
 
 def _submission_with_figures(root: Path) -> Path:
-    """solution's modules, and figures/ + losses/ (+ checkpoints/, ignored) beside them."""
+    """solution's modules, and figures/ + losses/ + weights/ (+ checkpoints/, ignored) beside them."""
     root.mkdir(parents=True)
     for p in (ROOT / "solution").glob("*.py"):
         shutil.copy(p, root / p.name)
     (root / "figures").mkdir()
     (root / "losses").mkdir()
     (root / "checkpoints").mkdir()
+    (root / "weights").mkdir()
     (root / "figures" / "a.png").write_bytes(_png_bytes(np.eye(40)))
     (root / "figures" / "notes.txt").write_text("not a figure")
-    (root / "figures" / "huge.png").write_bytes(b"\0" * (MAX_FILE + 1))
+    (root / "figures" / "huge.png").write_bytes(b"\0" * (MAX_FILE["figures"] + 1))
+    (root / "weights" / "denoiser.pt").write_bytes(b"\0" * 100)
+    (root / "weights" / "huge.pt").write_bytes(b"\0" * (MAX_FILE["weights"] + 1))
+    (root / "weights" / "run.py").write_text("not read")
     (root / "losses" / "denoiser.json").write_text(json.dumps({"losses": [1.0], "iters_per_epoch": 1}))
     (root / "checkpoints" / "x.pt").write_bytes(b"\0" * 100)
     return root
@@ -277,8 +311,9 @@ def test_deliverables_are_read_beside_the_modules_in_a_folder_and_a_zip(tmp_path
             zf.write(p, p.relative_to(folder.parent).as_posix())
     for sub in (load_submission(folder), load_submission(path)):
         assert sub.deliverables is not None and not sub.rejected
-        assert set(sub.deliverables.files) == {"figures/a.png", "losses/denoiser.json"}
+        assert set(sub.deliverables.files) == {"figures/a.png", "losses/denoiser.json", "weights/denoiser.pt"}
         assert "more than the 8 MB" in sub.deliverables.skipped["figures/huge.png"]
+        assert "more than the 40 MB" in sub.deliverables.skipped["weights/huge.pt"]
     assert load_submission(ROOT / "notebooks" / "solution.ipynb").deliverables is None  # notebooks: no default
     assert load_deliverables(folder).where == f"figures/ in {folder}"
     with pytest.raises(FileNotFoundError, match="no figures/ folder"):
@@ -300,16 +335,16 @@ def quick() -> Path:
     return deliverables_cache.ensure()
 
 
-def _copy(quick: Path, name: str) -> Path:
+def _copy(quick: Path, name: str, parts: tuple[str, ...] = ("figures", "losses", "weights")) -> Path:
     out = workdir("figure-variants") / name
-    for sub in ("figures", "losses"):
+    for sub in parts:
         shutil.copytree(quick / sub, out / sub, dirs_exist_ok=True)
     return out
 
 
-def _grade(name: str, submission: Path | str = "solution", figures: Path | None = None) -> dict:
+def _grade(name: str, submission: Path | str = "solution", figures: Path | None = None, tests: str = "figures") -> dict:
     out = workdir("figure-grades") / name
-    grade(submission, out, tests="figures", figures=figures)
+    grade(submission, out, tests=tests, figures=figures)
     results = json.loads((out / "results.json").read_text())
     validate(results)
     return {"by_id": {t["extra_data"]["id"]: t for t in results["tests"]}, "results": results, "out": out}
@@ -321,27 +356,18 @@ def _redraw(path: Path, change) -> None:
     save_grid(torch.as_tensor(tiles.reshape(-1, 1, 28, 28).copy()), path, tiles.shape[1])
 
 
-@pytest.mark.slow
-def test_reference_deliverables_get_every_figure_point(quick: Path) -> None:
-    """Picked up from the submission itself: figures/ and losses/ beside the modules."""
+def test_figures_are_found_beside_the_modules(quick: Path) -> None:
+    """Picked up from the submission itself: figures/, losses/ and weights/ beside the modules (the two
+    figure tests that need no model: test_make_grade_... grades every figure of the shipped copy)."""
     sub = workdir("reference-with-figures") / "hw"
     sub.mkdir()
     for p in (ROOT / "solution").glob("*.py"):
         shutil.copy(p, sub / p.name)
-    for folder in ("figures", "losses"):
+    for folder in ("figures", "losses", "weights"):
         shutil.copytree(quick / folder, sub / folder, dirs_exist_ok=True)
-    g = _grade("reference", sub)
-    assert set(g["by_id"]) == FIGURE_TESTS
-    failed = {k: t["output"] for k, t in g["by_id"].items() if t["status"] != "passed"}
-    assert not failed, failed
-    assert g["results"]["score"] == sum(e.points for e in load_rubric().entries.values() if e.part == "figures")
-    verdicts = g["results"]["extra_data"]["figures"]
-    assert [v["id"] for v in verdicts] == list(MANIFEST) and all(v["passed"] for v in verdicts)
-    html = (g["out"] / "report.html").read_text()
-    assert html.count('src="data:image/png;base64,') + html.count('src="data:image/gif;base64,') == len(MANIFEST)
-    assert "figures/ in the submission" in html and "columns_are_digits" in html
-    md = (g["out"] / "report.md").read_text()
-    assert f"{len(MANIFEST)} of {len(MANIFEST)} passed" in md
+    g = _grade("reference", sub, tests="test_figures_noising,test_figures_schedules")
+    assert all(t["status"] == "passed" for t in g["by_id"].values()) and len(g["by_id"]) == 2
+    assert "figures/ in the submission" in (g["out"] / "report.html").read_text()
 
 
 @pytest.mark.slow
@@ -367,7 +393,9 @@ def test_swapped_figures_lose_their_parts(quick: Path) -> None:
     e5.write_bytes(e1_bytes)
     _redraw(fig / MANIFEST["noising"]["file"], lambda t: t[:, ::-1])  # sigma falls left to right
     _redraw(fig / MANIFEST["ddpm_class_epoch20"]["file"], lambda t: t[:, ::-1])  # digits 9 .. 0
-    g = _grade("swapped", figures=out)
+    # the parts with a swapped figure, and one without (the model checks of the others cost time, prove nothing here)
+    g = _grade("swapped", figures=out, tests="test_figures_noising,test_figures_denoiser,test_figures_ddpm_class,"
+               "test_figures_fm_time")
     expected = {
         "test_figures_noising": "1_2_noising.png (noise_grows_along_columns): noise per column",
         "test_figures_denoiser": "1_2_1_epoch5.png (denoised_closer_than_epoch1): denoised-to-clean mean squared",
@@ -429,6 +457,46 @@ def test_sample_grids_made_of_mnist_digits_lose_their_points(quick: Path) -> Non
                       "test_figures_fm_class"}, failed
 
 
+@pytest.mark.slow
+def test_figures_without_weights_lose_their_points(quick: Path) -> None:
+    """The reference's own figures and loss logs, uploaded without weights/: no model stands behind
+    them, so only the figures no model makes (the noising grid, the schedules plot) keep their points."""
+    out = _copy(quick, "no-weights", ("figures", "losses"))
+    g = _grade("no-weights", figures=out)
+    passed = {t for t, r in g["by_id"].items() if r["status"] == "passed"}
+    assert passed == {"test_figures_noising", "test_figures_schedules"}, passed
+    for test, r in g["by_id"].items():
+        if test not in passed:
+            assert "(model_behind_figures): weights/" in r["output"] and "is missing" in r["output"], r["output"]
+
+
+@pytest.mark.slow
+def test_weights_that_did_not_make_the_figures_lose_their_points(quick: Path) -> None:
+    """The reference's figures with weights that cannot have made them: an untrained denoiser, the
+    denoiser's weights sold as the pure-noise run's, an untrained class-conditioned flow model, a
+    time-only DDPM's weights with the wrong width in their settings. Those parts fail with the
+    measurement that failed; the parts whose weights are right keep their points."""
+    from solution.unet import ClassConditionalUNet, UnconditionalUNet
+
+    out = _copy(quick, "foreign-weights")
+    w = out / "weights"
+    torch.manual_seed(0)
+    torch.save(UnconditionalUNet(1, 16).state_dict(), w / "denoiser.pt")
+    shutil.copy(quick / "weights" / "denoiser.pt", w / "purenoise.pt")
+    torch.save(ClassConditionalUNet(1, 10, 16).state_dict(), w / "fm_class.pt")
+    settings = json.loads((w / "ddpm_time.json").read_text())
+    (w / "ddpm_time.json").write_text(json.dumps({**settings, "num_hiddens": 8}))
+    failing = ("test_figures_denoiser", "test_figures_out_of_distribution", "test_figures_pure_noise",
+               "test_figures_fm_class", "test_figures_ddpm_time")
+    g = _grade("foreign-weights", figures=out, tests=",".join((*failing, "test_figures_fm_time")))  # and a control
+    failed = {t: r["output"] for t, r in g["by_id"].items() if r["status"] == "failed"}
+    assert set(failed) == set(failing), failed
+    assert "on held-out digits" in failed["test_figures_denoiser"], failed["test_figures_denoiser"]
+    assert "on pure-noise inputs" in failed["test_figures_pure_noise"], failed["test_figures_pure_noise"]
+    assert "could not be used" in failed["test_figures_ddpm_time"], failed["test_figures_ddpm_time"]
+    assert "weights/fm_class.pt" in failed["test_figures_fm_class"], failed["test_figures_fm_class"]
+
+
 def test_no_figures_folder_gives_one_line_and_completes() -> None:
     g = _grade("none")
     assert g["results"]["score"] == 0 and set(g["by_id"]) == FIGURE_TESTS
@@ -438,8 +506,9 @@ def test_no_figures_folder_gives_one_line_and_completes() -> None:
 
 @pytest.mark.slow
 def test_make_grade_grades_the_reference_with_its_shipped_figures(tmp_path: Path) -> None:
-    """`make grade` on a fresh clone: the reference's figures are the shipped quick deliverables,
-    and the output says so."""
+    """`make grade` on a fresh clone: the reference's figures are the shipped quick deliverables, and
+    the output says so. Every figure passes, and so does the model behind each run's figures, measured
+    once per run; the reports show the figures and the samples the grader drew."""
     if deliverables_cache.shipped_key() != deliverables_cache.cache_key():
         pytest.fail("assets/quick-deliverables/ is stale: run `make reference-deliverables`")
     proc = subprocess.run(["make", "--no-print-directory", "grade", "TESTS=figures", f"OUT={tmp_path}"],
@@ -449,4 +518,20 @@ def test_make_grade_grades_the_reference_with_its_shipped_figures(tmp_path: Path
     assert "Figures: figures/ in assets/quick-deliverables" in proc.stdout, proc.stdout
     results = json.loads((tmp_path / "results.json").read_text())
     validate(results)
+    by_id = {t["extra_data"]["id"]: t for t in results["tests"]}
+    assert set(by_id) == FIGURE_TESTS
+    failed = {k: t["output"] for k, t in by_id.items() if t["status"] != "passed"}
+    assert not failed, failed
     assert results["score"] == sum(e.points for e in load_rubric().entries.values() if e.part == "figures") > 0
+    verdicts = results["extra_data"]["figures"]
+    figures = [v["id"] for v in verdicts if v["check"] != "model_behind_figures"]
+    models = {v["id"]: v for v in verdicts if v["check"] == "model_behind_figures"}
+    assert figures == list(MANIFEST) and all(v["passed"] for v in verdicts)
+    assert set(models) == {f"{run}_model" for run in RUNS}  # every run's weights, measured once
+    sampled = [m for m in models.values() if "samples drawn with the grader's seed" in m["message"]]
+    assert len(sampled) == 5 and all("checked in" in m["message"] for m in models.values())
+    html = (tmp_path / "report.html").read_text()
+    images = html.count('src="data:image/png;base64,') + html.count('src="data:image/gif;base64,')
+    assert images == len(MANIFEST) + len(sampled)  # the figures, and the samples the grader drew
+    assert "columns_are_digits" in html and "model_behind_figures" in html
+    assert f"{len(verdicts)} of {len(verdicts)} passed" in (tmp_path / "report.md").read_text()

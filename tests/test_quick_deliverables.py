@@ -125,8 +125,8 @@ def test_the_reproduction_tells_a_changed_run(mnist_train, tmp_path: Path) -> No
     assert not np.allclose(changed, shipped[: len(changed)], rtol=EPOCH_RTOL, atol=0)
 
 
-def _figure_grade(figures: Path, out: Path) -> dict[str, dict]:
-    grade("solution", out, tests="figures", figures=figures)
+def _figure_grade(figures: Path, out: Path, tests: str = "figures") -> dict[str, dict]:
+    grade("solution", out, tests=tests, figures=figures)
     results = json.loads((out / "results.json").read_text())
     validate(results)
     return {v["id"]: v for v in results["extra_data"]["figures"]}
@@ -141,15 +141,19 @@ def test_a_fresh_unit_reproduces_the_shipped_losses_and_verdicts() -> None:
     np.testing.assert_allclose(_losses(fresh, FRESH_UNIT), _losses(shipped, FRESH_UNIT), rtol=RUN_RTOL)
     # The shipped deliverables with this unit's files replaced by the fresh ones.
     mixed = workdir("fresh-unit-mixed")
-    for sub in ("figures", "losses"):
+    for sub in ("figures", "losses", "weights"):
         shutil.copytree(shipped / sub, mixed / sub, dirs_exist_ok=True)
     ours = [f for f in FIGURES if f.get("run") == FRESH_UNIT]
     assert ours
     for f in ours:
         shutil.copy(fresh / "figures" / f["file"], mixed / "figures" / f["file"])
-    shutil.copy(fresh / "losses" / f"{FRESH_UNIT}.json", mixed / "losses" / f"{FRESH_UNIT}.json")
-    before = _figure_grade(shipped, workdir("fresh-unit-grades") / "shipped")
-    after = _figure_grade(mixed, workdir("fresh-unit-grades") / "mixed")
+    for name in (f"losses/{FRESH_UNIT}.json", f"weights/{FRESH_UNIT}.pt", f"weights/{FRESH_UNIT}.json"):
+        shutil.copy(fresh / name, mixed / name)
+    # The unit's own figure test: the other figures are the same files on both sides.
+    test = {"fm_time": "test_figures_fm_time"}[FRESH_UNIT]
+    before = _figure_grade(shipped, workdir("fresh-unit-grades") / "shipped", test)
+    after = _figure_grade(mixed, workdir("fresh-unit-grades") / "mixed", test)
+    assert f"{FRESH_UNIT}_model" in before  # the model behind the figures was measured too
     assert all(v["passed"] for v in before.values()), before
     assert {k: v["passed"] for k, v in after.items()} == {k: v["passed"] for k, v in before.items()}
     for f in ours:  # what the checks measured on the fresh figures is what they measured on the shipped ones

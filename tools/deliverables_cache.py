@@ -6,7 +6,7 @@
 The deliverables are a deterministic function of their inputs: the reference's modules (code,
 config, manifest), the MNIST files, and the versions of Python, torch, torchvision and numpy,
 trained on one CPU thread. `cache_key()` hashes those inputs. The copy shipped in
-assets/quick-deliverables/ (figures/, losses/, timings.json) records the key it was made with;
+assets/quick-deliverables/ (figures/, losses/, weights/, timings.json) records the key it was made with;
 while that key is the current one it is used as it is, and tests/test_quick_deliverables.py
 retrains parts of it from scratch to show that a fresh run reproduces it. When the key
 differs (the reference changed), the deliverables are trained into build/deliverables-cache/<key>
@@ -41,7 +41,7 @@ SHIPPED = ROOT / "assets" / "quick-deliverables"
 PROFILE = "quick"
 # Longest first: a second process starts on the second-longest while the first trains.
 UNITS = ("ddpm_class", "ddpm_time", "fm_class_nosched", "fm_time", "fm_class", "part1")
-SHIPPED_PARTS = ("figures", "losses", "units", "timings.json")  # the checkpoints stay behind (too big to ship)
+SHIPPED_PARTS = ("figures", "losses", "weights", "units", "timings.json")  # checkpoints/ stays behind (resume state)
 
 
 def _data_files() -> list[Path]:

@@ -86,7 +86,7 @@ if "google.colab" in sys.modules:  # Colab has torch; make sure the rest is ther
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "tqdm", "matplotlib"], check=True)
 
 PROFILE = os.environ.get("HW_PROFILE", "quick")  # "full" on a GPU, "quick" on a CPU
-OUT = os.environ.get("HW_OUT", "deliverables")  # figures/, losses/ and checkpoints/ go here
+OUT = os.environ.get("HW_OUT", "deliverables")  # figures/, losses/, weights/ and checkpoints/ go here
 os.environ.setdefault("DATA_ROOT", "./data")  # MNIST is downloaded here when missing
 # Colab disconnects: keep checkpoints on Google Drive so training resumes where it stopped.
 # from google.colab import drive; drive.mount("/content/drive"); OUT = "/content/drive/MyDrive/diffusion-hw"'''
@@ -94,8 +94,9 @@ os.environ.setdefault("DATA_ROOT", "./data")  # MNIST is downloaded here when mi
 RUN_INTRO = """# Training and deliverables
 
 Each part below trains its models (resuming from `OUT/checkpoints` if a run was interrupted)
-and writes its figures to `OUT/figures`, the loss logs to `OUT/losses`. Submit that folder
-with your code."""
+and writes its figures to `OUT/figures`, the loss logs to `OUT/losses` and each run's final
+weights to `OUT/weights` (the grader samples from them to check that your model made the figures).
+Submit those three folders with your code; leave `OUT/checkpoints` out."""
 
 SHOW = """from IPython import display as ipy
 

@@ -1,5 +1,5 @@
 """Fixtures of the catalog: `student`, the submission's code behind the sandbox; `figures`, its
-deliverable figures and the judge of them."""
+deliverable figures, the judge of them and of the weights behind them."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import torch
 
 from grader.figures.graded import FigureTests
 from grader.figures.judge import Judge
+from grader.figures.models import Models
 from grader.plugin import GRADER_KEY, GradingPlugin
 from grader.sandbox.student import Student
 
@@ -27,7 +28,8 @@ def student(request: pytest.FixtureRequest) -> Student:
 def figures(request: pytest.FixtureRequest) -> FigureTests:
     plugin = _plugin(request.config)
     judge = Judge(plugin.deliverables, plugin.rubric.figures) if plugin.deliverables is not None else None
-    return FigureTests(judge, plugin.no_figures, plugin.figures)
+    models = Models(judge, plugin.student) if judge is not None else None
+    return FigureTests(judge, plugin.no_figures, plugin.figures, models)
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from . import data
+from . import data, reference
 from .expect import Mismatch, expect_tensor, expect_true
 
 FALL = 0.6
@@ -140,17 +140,19 @@ def held_out(part: str, cfg: dict[str, Any], train_images: torch.Tensor) -> tupl
                  "a 3x3 blur": _blur(noisy, 3), "a 5x5 blur": _blur(noisy, 5),
                  "the nearest training image": _nearest(noisy, pool)}
         return {"x": noisy}, x0, fakes
-    if part == "flow":
+    if part == "purenoise":  # fed pure noise, the MSE-optimal output is the mean training digit
+        fakes = {"zero": torch.zeros_like(x0), "returning the input": noise}
+        return {"x": noise}, mean.expand_as(x0), fakes
+    if part in ("flow", "fm_time"):
         t = torch.rand(N_HELD_OUT, generator=gen)
         tb = t[:, None, None, None]
         x_t = (1 - tb) * noise + tb * x0
         target = x0 - noise
         guess = (x_t - tb * mean) / (1 - tb).clamp(min=0.05)  # the noise, were x0 the mean digit
         fakes = {"zero": torch.zeros_like(x0), "returning x_t": x_t, "the mean digit": mean - guess}
-        return {"x": x_t, "t": t, "c": c}, target, fakes
+        return {"x": x_t, "t": t} | ({"c": c} if part == "flow" else {}), target, fakes
     T = int(cfg["num_ts"])
-    betas = torch.linspace(1e-4, 0.02, T, dtype=torch.float64)
-    ab = torch.cumprod(1 - betas, 0).float()
+    ab = reference.schedule(T, dtype=torch.float64)["alpha_bars"].float()
     t = torch.randint(0, T, (N_HELD_OUT,), generator=gen)
     a = ab[t][:, None, None, None]
     x_t = a.sqrt() * x0 + (1 - a).sqrt() * noise
@@ -160,14 +162,15 @@ def held_out(part: str, cfg: dict[str, Any], train_images: torch.Tensor) -> tupl
     return inputs, noise, fakes
 
 
-def expect_learned(outputs: Any, target: torch.Tensor, fakes: dict[str, torch.Tensor], what: str) -> float:
+def expect_learned(outputs: Any, target: torch.Tensor, fakes: dict[str, torch.Tensor], what: str,
+                   on: str = "held-out digits") -> float:
     """The trained UNet predicts the held-out target better than every cheap fake, by a margin."""
-    out = expect_tensor(outputs, f"{what}: the trained UNet on held-out digits", tuple(target.shape))
+    out = expect_tensor(outputs, f"{what}: the trained UNet on {on}", tuple(target.shape))
     err = float(((out.double() - target.double()) ** 2).mean())
     scores = {name: float(((f.double() - target.double()) ** 2).mean()) for name, f in fakes.items()}
     best = min(scores, key=scores.get)
-    expect_true(err == err and err <= BEAT * scores[best], f"{what}: the trained UNet on held-out digits",
-                f"  mean squared error {err:.4g} on {N_HELD_OUT} held-out test digits; {best} gets "
+    expect_true(err == err and err <= BEAT * scores[best], f"{what}: the trained UNet on {on}",
+                f"  mean squared error {err:.4g} on {N_HELD_OUT} {on}; {best} gets "
                 f"{scores[best]:.4g} (the trained UNet must do better than {BEAT:g}x that)",
                 "the weights the training run returned do not predict better than a trivial rule: the UNet "
                 "did not learn (check the loss's target and that the optimiser updates the UNet)")

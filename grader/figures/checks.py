@@ -161,18 +161,23 @@ def digits_present(
     )
 
 
-def not_copies(nearest_rms: np.ndarray, max_rms: float, max_fraction: float) -> Verdict:
-    """nearest_rms: per tile, the RMS pixel difference to the nearest MNIST image (train and test).
-    Samples are the model's: a grid of copied data set digits is not evidence of a model."""
-    copied = nearest_rms <= max_rms
-    share = float(copied.mean())
-    passed = share <= max_fraction
-    return Verdict(
-        passed,
-        f"{share:.0%} of the tiles are copies of MNIST images (the nearest MNIST digit within RMS {max_rms:g}; at "
-        f"most {max_fraction:.0%} allowed): a grid of samples must show what the model generated",
-        {"copied": share, "nearest_rms_min": float(nearest_rms.min())},
-    )
+def not_copies(nearest: dict[str, np.ndarray], max_rms: float, max_fraction: float, max_similarity: float,
+               max_near_fraction: float) -> Verdict:
+    """nearest: per tile, the RMS pixel difference to the nearest MNIST image (train and test) and
+    the highest correlation with one, blurred and shifted (copies.py). Samples are the model's: a
+    grid of copied or barely altered data set digits is not evidence of a model."""
+    copied = float((nearest["rms"] <= max_rms).mean())
+    near = float((nearest["similarity"] >= max_similarity).mean())
+    numbers = {"copied": copied, "near_copies": near, "nearest_rms_min": float(nearest["rms"].min()),
+               "similarity_max": float(nearest["similarity"].max())}
+    if copied > max_fraction:
+        return Verdict(False, f"{copied:.0%} of the tiles are copies of MNIST images (the nearest MNIST digit "
+                       f"within RMS {max_rms:g}; at most {max_fraction:.0%} allowed): a grid of samples must show "
+                       "what the model generated", numbers)
+    passed = near <= max_near_fraction
+    return Verdict(passed, f"{near:.0%} of the tiles are near-copies of MNIST images (correlation >= "
+                   f"{max_similarity:g} with one, blurred and moved by up to 2 pixels; at most "
+                   f"{max_near_fraction:.0%} allowed) and {copied:.0%} are copies", numbers)
 
 
 def columns_are_digits(probs: np.ndarray, min_fraction: float) -> Verdict:

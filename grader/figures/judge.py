@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from ..results import FigureVerdict
 from ..submission.deliverables import Deliverables
 from . import checks
 from .checks import Verdict
+from .copies import nearest_mnist
 from .images import FigureProblem, decode, read_losses
 from .tiles import LayoutError, expect_layout, find_tiles
 
@@ -92,7 +92,7 @@ class Judge:
             raise FigureProblem(flat.message)
         return tiles
 
-    def _probabilities(self, tiles: np.ndarray) -> np.ndarray:
+    def probabilities(self, tiles: np.ndarray) -> np.ndarray:
         if self._classifier is None:
             self._classifier = _load_classifier()  # once per grading run, and only when a check needs it
         return self._classifier(tiles)
@@ -126,9 +126,9 @@ class Judge:
             if not copies.passed:
                 return copies
         if check == "digits_present":
-            return checks.digits_present(tiles, self._probabilities(tiles), **params)
+            return checks.digits_present(tiles, self.probabilities(tiles), **params)
         if check == "columns_are_digits":
-            return checks.columns_are_digits(self._probabilities(tiles), **params)
+            return checks.columns_are_digits(self.probabilities(tiles), **params)
         raise ValueError(f"the manifest names an unknown check {check!r} for {fig['id']}")
 
     def _loss(self, fig: dict, params: dict[str, Any]) -> Verdict:
@@ -143,28 +143,6 @@ class Judge:
             return self.tiles(first)
         except (FigureProblem, LayoutError) as exc:
             raise FigureProblem(f"needs the epoch-1 figure to compare with, but {first['file']}: {exc}") from None
-
-
-def nearest_mnist(tiles: np.ndarray) -> np.ndarray:
-    """Per tile, the RMS pixel difference to the nearest of MNIST's 70,000 images (train and test)."""
-    import torch
-
-    pool, pool_sq = _mnist_pool()
-    x = torch.as_tensor(tiles.reshape(-1, 28 * 28), dtype=torch.float32)
-    d = (x**2).sum(1, keepdim=True) - 2 * x @ pool.T + pool_sq
-    rms = (d.min(1).values.clamp(min=0) / (28 * 28)).sqrt()
-    return rms.numpy().reshape(tiles.shape[:-2])
-
-
-@lru_cache(maxsize=1)
-def _mnist_pool() -> tuple[Any, Any]:
-    import torch
-
-    from ..checks import data
-
-    images = torch.cat([data.mnist_uint8(train=True)[0], data.mnist_uint8(train=False)[0]])
-    pool = images.flatten(1).float() / 255.0
-    return pool, (pool**2).sum(1)
 
 
 def _load_classifier() -> Callable[[np.ndarray], np.ndarray]:

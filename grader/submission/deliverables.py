@@ -1,9 +1,11 @@
-"""The deliverables of a submission: the figures/ and losses/ folders that `make deliverables`
-writes, read as bytes (figures are data, never code: nothing here or later runs them).
+"""The deliverables of a submission: the figures/, losses/ and weights/ folders that `make
+deliverables` writes, read as bytes (figures are data, never code: nothing here or later runs
+them; a weights file is only ever opened inside the sandbox, by the worker).
 
 They come from the submission itself (a folder or zip holding figures/ beside the modules) or
-from a folder or zip given to the grader (--figures). Only .png / .gif files of figures/ and
-.json files of losses/ are read, each size-capped; the rest (checkpoints, ...) is ignored.
+from a folder or zip given to the grader (--figures). Only .png / .gif files of figures/, .json
+files of losses/ and .pt / .json files of weights/ are read, each size-capped; the rest
+(checkpoints/, ...) is ignored.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from pathlib import Path
 
 from .archive import Rejected, extract_zip
 
-FIGURES, LOSSES = "figures", "losses"
-SUFFIXES = {FIGURES: (".png", ".gif"), LOSSES: (".json",)}
-MAX_FILE = 8 << 20  # a quick-profile figure is ~50 kB, a sampling GIF under 1 MB
-MAX_TOTAL = 100 << 20
+FIGURES, LOSSES, WEIGHTS = "figures", "losses", "weights"
+SUFFIXES = {FIGURES: (".png", ".gif"), LOSSES: (".json",), WEIGHTS: (".pt", ".json")}
+# A quick-profile figure is ~50 kB, a sampling GIF under 1 MB; the handout's widest UNet (D = 128)
+# is 16 MB of float16 weights (32 MB saved in float32).
+MAX_FILE = {FIGURES: 8 << 20, LOSSES: 8 << 20, WEIGHTS: 40 << 20}
+MAX_TOTAL = 200 << 20
 MAX_FILES = 200
 MAX_DEPTH = 4  # how deep in a submission a figures/ folder is looked for
 SKIP_DIRS = {"__pycache__", "__MACOSX", ".ipynb_checkpoints", ".git", "node_modules", "checkpoints"}
@@ -28,7 +32,7 @@ NONE_FOUND = "no figures/ folder in the submission: run make deliverables (or pa
 @dataclass
 class Deliverables:
     where: str  # for the report: which folder they came from
-    files: dict[str, bytes] = field(default_factory=dict)  # "figures/x.png" or "losses/run.json" -> content
+    files: dict[str, bytes] = field(default_factory=dict)  # "figures/x.png", "weights/run.pt", ... -> content
     skipped: dict[str, str] = field(default_factory=dict)  # same keys -> why it was not read
 
     def get(self, key: str) -> bytes | None:
@@ -58,8 +62,8 @@ def _read_folder(folder: Path, kind: str, out: Deliverables, total: list[int]) -
             continue
         if path.is_symlink() or not path.is_file():
             out.skipped[key] = "a symbolic link or not a regular file"
-        elif path.stat().st_size > MAX_FILE:
-            out.skipped[key] = f"{path.stat().st_size >> 20} MB, more than the {MAX_FILE >> 20} MB a file may have"
+        elif path.stat().st_size > (cap := MAX_FILE[kind]):
+            out.skipped[key] = f"{path.stat().st_size >> 20} MB, more than the {cap >> 20} MB a file may have"
         elif len(out.files) >= MAX_FILES or total[0] + path.stat().st_size > MAX_TOTAL:
             out.skipped[key] = f"the deliverables exceed {MAX_FILES} files or {MAX_TOTAL >> 20} MB"
         else:
@@ -68,13 +72,14 @@ def _read_folder(folder: Path, kind: str, out: Deliverables, total: list[int]) -
 
 
 def read_deliverables(root: Path, where: str) -> Deliverables | None:
-    """figures/ (and its sibling losses/) found under root, or None when there is no figures/."""
+    """figures/ (and its siblings losses/ and weights/) found under root, or None when there is no figures/."""
     figures = find_figures_dir(root)
     if figures is None:
         return None
     out, total = Deliverables(where if figures == root else f"{figures.relative_to(root).as_posix()}/ in {where}"), [0]
     _read_folder(figures, FIGURES, out, total)
     _read_folder(figures.parent / LOSSES, LOSSES, out, total)
+    _read_folder(figures.parent / WEIGHTS, WEIGHTS, out, total)
     return out
 
 

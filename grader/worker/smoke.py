@@ -133,57 +133,84 @@ def train(import_module: Callable[[str], Any], req: dict[str, Any], device: torc
     return answer
 
 
-def _model(part: str, unet: Any, hidden: int) -> nn.Module:
+PARTS = ("denoiser", "purenoise", "ddpm_time", "ddpm_class", "fm_time", "flow")
+
+
+def _model(part: str, unet: Any, hidden: int, modulation: str = "add") -> nn.Module:
     """The student's UNet class of one part, built at width `hidden`."""
-    if part not in ("denoiser", "ddpm_time", "ddpm_class", "flow"):
+    if part not in PARTS:
         raise ValueError(f"unknown smoke part {part!r}")
-    if part == "denoiser":
+    if part in ("denoiser", "purenoise"):
         return unet.UnconditionalUNet(1, hidden)
-    if part == "ddpm_time":
-        return unet.TimeConditionalUNet(1, NUM_CLASSES, hidden)
+    if part in ("ddpm_time", "fm_time"):  # the handout's product modulation only when the run used it
+        extra = {"modulation": modulation} if modulation != "add" else {}
+        return unet.TimeConditionalUNet(1, NUM_CLASSES, hidden, **extra)
     return unet.ClassConditionalUNet(1, NUM_CLASSES, hidden)
 
 
-def evaluate(import_module: Callable[[str], Any], req: dict[str, Any], device: torch.device) -> dict[str, Any]:
-    """The student's UNet of one part with the weights a training run returned, on the grader's
-    inputs: x (noisy held-out digits, or x_t), t (normalised, as the contract passes it to the
-    UNet), c (one-hot). The targets stay with the grader. Then the student's sampler with a seed
-    the grader chose, for the images it makes from these weights.
+def _state(req: dict[str, Any]) -> dict[str, torch.Tensor]:
+    """The weights to load: a training run's state_dict, or the bytes of a submitted weights/<run>.pt
+    (read here, in the sandbox, never in the grader)."""
+    if req.get("weights") is None:
+        return req["state"]
+    import io
 
-    {"op": "evaluate", "part": ..., "hidden": D, "num_ts": T, "state": {...}, "x": ..., "t": ..., "c": ...,
-     "seed": S} -> {"outputs": (N, 1, 28, 28), "samples": (n, 1, 28, 28)}"""
+    state = torch.load(io.BytesIO(req["weights"].numpy().tobytes()), map_location="cpu", weights_only=True)
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise TypeError("the weights file does not hold a state_dict (a dict of tensors): save "
+                        "unet.state_dict() with torch.save")
+    return state
+
+
+def evaluate(import_module: Callable[[str], Any], req: dict[str, Any], device: torch.device) -> dict[str, Any]:
+    """The student's UNet of one part with given weights (a training run's, or a submission's
+    weights/<run>.pt), on the grader's inputs: x (noisy held-out digits, x_t, or pure noise), t
+    (normalised, as the contract passes it to the UNet), c (one-hot). The targets stay with the
+    grader. Then the student's sampler with a seed the grader chose, for the images it makes.
+
+    {"op": "evaluate", "part": ..., "hidden": D, "num_ts": T, "state": {...} | "weights": uint8 bytes,
+     "modulation": "add", "x": ..., "t": ..., "c": ..., "seed": S, "rows": 1}
+    -> {"outputs": (N, 1, 28, 28) (when x is sent), "samples": (n, 1, 28, 28) (when rows > 0)}"""
     torch.set_num_threads(int(req.get("threads", 1)))
     part, T = req["part"], int(req["num_ts"])
-    names = ["unet", "schedules", "diffusion"] + (["flow"] if part == "flow" else [])
+    names = ["unet", "schedules", "diffusion"] + (["flow"] if part in ("flow", "fm_time") else [])
     mods = {name: import_module(name) for name in names}
-    model = _model(part, mods["unet"], int(req["hidden"]))
-    model.load_state_dict(req["state"])
+    model = _model(part, mods["unet"], int(req["hidden"]), str(req.get("modulation", "add")))
+    model.load_state_dict(_state(req))
     model = model.to(device).eval()
-    x = req["x"].to(device, torch.float32)
-    t = req["t"].to(device, torch.float32) if req.get("t") is not None else None
-    c = req["c"].to(device, torch.float32) if req.get("c") is not None else None
+    answer: dict[str, Any] = {}
     with torch.no_grad():
-        if part == "denoiser":
-            out = model(x)
-        elif part == "ddpm_time":
-            out = model(x, t)
-        else:
-            out = model(x, c, t)
-        samples = _sample_with(part, mods, model, T, device, int(req["seed"]))
-    out = _same_shape(out, x, "the UNet")
-    return {"outputs": out.detach().float().cpu(), "samples": samples.detach().float().cpu()}
+        if req.get("x") is not None:
+            x = req["x"].to(device, torch.float32)
+            t = req["t"].to(device, torch.float32) if req.get("t") is not None else None
+            c = req["c"].to(device, torch.float32) if req.get("c") is not None else None
+            if part in ("denoiser", "purenoise"):
+                out = model(x)
+            elif part in ("ddpm_time", "fm_time"):
+                out = model(x, t)
+            else:
+                out = model(x, c, t)
+            answer["outputs"] = _same_shape(out, x, "the UNet").detach().float().cpu()
+        if int(req.get("rows", 1)) > 0:
+            samples = _sample_with(part, mods, model, T, device, int(req["seed"]), int(req.get("rows", 1)))
+            answer["samples"] = samples.detach().float().cpu()
+    return answer
 
 
 def _sample_with(part: str, mods: dict[str, Any], model: nn.Module, T: int, device: torch.device,
-                 seed: int) -> torch.Tensor:
-    classes = F.one_hot(torch.arange(NUM_CLASSES, device=device), NUM_CLASSES).float()
-    if part == "denoiser":
+                 seed: int, rows: int = 1) -> torch.Tensor:
+    """Samples of the student's sampler: rows x 10 (class-conditioned: column k is digit k) or
+    rows x N_TIME_SAMPLES (time-only); none for the Part 1 denoisers."""
+    classes = F.one_hot(torch.arange(NUM_CLASSES, device=device).repeat(rows), NUM_CLASSES).float()
+    if part in ("denoiser", "purenoise"):
         return torch.zeros(0, 1, 28, 28)
     if part == "flow":
         return mods["flow"].fm_sample(model, (28, 28), T, seed=seed, c=classes, guidance_scale=GUIDANCE)
+    if part == "fm_time":
+        return mods["flow"].fm_sample(model, (28, 28), T, seed=seed, num_samples=rows * N_TIME_SAMPLES)
     sched = _schedule(mods, T, device)
     if part == "ddpm_time":
-        return mods["diffusion"].ddpm_sample(model, sched, (28, 28), T, seed=seed, num_samples=N_TIME_SAMPLES)
+        return mods["diffusion"].ddpm_sample(model, sched, (28, 28), T, seed=seed, num_samples=rows * N_TIME_SAMPLES)
     return mods["diffusion"].ddpm_sample(model, sched, (28, 28), T, seed=seed, c=classes, guidance_scale=GUIDANCE)
 
 

@@ -26,7 +26,7 @@ CLASSES = {
     "time": "Slow submissions, slow but correct ones, the whole grade's time",
     "hidden": "Hidden-probe leakage",
     "probes": "Probe-shaped fakes: the right calls, noise for values",
-    "figures": "Figures without a model: data set digits",
+    "figures": "Figures without a model: data set digits, missing or foreign weights",
     "exhaust": "Crashes, hangs and exhaustion of the worker",
     "grader": "Attacks on the grader's own process and verdicts",
 }
@@ -105,6 +105,10 @@ OTHERS = [
          H + "test_a_probe_shaped_fake_earns_at_most_two_points"),
     Case("figures", "every grid of samples redrawn with MNIST test digits",
          FIG + "test_sample_grids_made_of_mnist_digits_lose_their_points"),
+    Case("figures", "the reference's figures and loss logs without the weights that made them",
+         FIG + "test_figures_without_weights_lose_their_points"),
+    Case("figures", "weights that did not make the figures: untrained, another run's, wrong settings",
+         FIG + "test_weights_that_did_not_make_the_figures_lose_their_points"),
     Case("exhaust", "a hang at import, then a fresh worker",
          S + "test_a_module_that_hangs_at_import_costs_one_timeout"),
 ]
