@@ -1,8 +1,9 @@
 """The pytest plugin that turns the catalog's tests into graded results.
 
-A catalog test is a pytest test marked with @graded; its points, visibility, title and
-fallback hint come from rubric.toml under the test function's name. The plugin checks that
-the catalog and the rubric agree, runs only the selected tests, and records each verdict.
+A catalog test is a pytest test marked with @graded, which declares its title, points,
+visibility and fallback hint beside it (grader/rubric.py reads those declarations from the
+source, without importing the catalog). The plugin runs only the selected tests, visible ones
+first, and records each verdict.
 """
 
 from __future__ import annotations
@@ -25,12 +26,16 @@ SETUP_KEY = pytest.StashKey[float]()  # a test's setup time, added to its call's
 HintFn = Callable[[BaseException], "str | None"]
 
 
-def graded(hint: HintFn | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Mark a catalog test as graded. `hint(exc)` may return a hint for a failure (it sees the
-    exception the test raised); the rubric's static hint is the fallback."""
+def graded(title: str, points: float, visibility: str = "visible", hint: str | None = None,
+           when: HintFn | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare a graded test of the catalog: what the student sees as its name, the points it earns
+    when it passes (all or nothing), who sees it (visible, hidden, after_published), a fallback hint
+    for a failure. Title, points, visibility and hint must be literals: the rubric is read from the
+    source (grader/rubric.py). `when(exc)` may return a more specific hint (it sees the exception
+    the test raised)."""
 
     def mark(fn: Callable[..., Any]) -> Callable[..., Any]:
-        return pytest.mark.graded(hint=hint)(fn)
+        return pytest.mark.graded(title=title, points=points, visibility=visibility, hint=hint, when=when)(fn)
 
     return mark
 
@@ -81,8 +86,8 @@ class GradingPlugin:
             if item.get_closest_marker("graded") is None:
                 self.problems.append(f"{name} is in the catalog but not marked @graded")
             elif name not in self.rubric.entries:
-                self.problems.append(f"{name} has no table in rubric.toml")
-        self.problems += [f"rubric.toml has [{name}] but the catalog has no such test"
+                self.problems.append(f"{name} is not in the rubric read from the catalog's source")
+        self.problems += [f"the rubric has {name} but pytest collected no such test"
                           for name in self.rubric.entries if name not in found]
         if self.problems:
             raise CatalogError("; ".join(self.problems))
@@ -125,7 +130,7 @@ class GradingPlugin:
 def explain(exc: BaseException, item: pytest.Item) -> tuple[str, str | None, bool]:
     """(message, hint, grader_error) for a failed test."""
     marker = item.get_closest_marker("graded")
-    hint_fn = marker.kwargs.get("hint") if marker else None
+    hint_fn = marker.kwargs.get("when") if marker else None
     custom = None
     if hint_fn is not None:
         try:

@@ -1,10 +1,11 @@
-"""The catalog's foundations, checked without grading anything: the rubric and the catalog
-agree, the grader's own reference formulas agree with the reference solution, and every
+"""The catalog's foundations, checked without grading anything: the rubric is the catalog's
+declarations and follows its rules, the grader's own reference formulas agree with the reference solution, and every
 known mistake is told apart from the right answer (or its hint could never fire)."""
 
 from __future__ import annotations
 
 import ast
+import shutil
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ import torch
 from grader.checks import inputs, unet_counts
 from grader.checks import misconceptions as wrong
 from grader.checks import reference as ref
-from grader.rubric import VISIBILITIES, load_rubric
+from grader.rubric import VISIBILITIES, RubricError, load_rubric
 from grader.worker.mocks import make_mock
 from solution import diffusion, flow, schedules
 from solution import unet as U
@@ -21,30 +22,46 @@ from solution import unet as U
 CATALOG = Path(__file__).resolve().parents[1] / "grader" / "catalog"
 
 
-def _graded_tests() -> dict[str, bool]:
-    """Catalog test functions -> whether they carry @graded."""
-    found = {}
-    for path in CATALOG.glob("test_*.py"):
-        for node in ast.parse(path.read_text()).body:
-            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
-                found[node.name] = any("graded" in ast.unparse(d) for d in node.decorator_list)
-    return found
-
-
-def test_rubric_and_catalog_agree() -> None:
-    tests, rubric = _graded_tests(), load_rubric()
-    assert set(tests) == set(rubric.entries)
-    assert all(tests.values()), [name for name, marked in tests.items() if not marked]
-
-
-def test_rubric_is_sound() -> None:
+def test_every_catalog_test_is_declared_once_with_its_points() -> None:
+    """The rubric is the catalog's declarations: every test function of every catalog file is in it."""
     rubric = load_rubric()
-    points = {part: sum(e.points for e in rubric.entries.values() if e.part == part) for part in rubric.parts}
-    training, figures = points.pop("training"), points.pop("figures")
-    assert (sum(points.values()), training, figures) == (100, 15, 20)  # the code, training, the figures
+    functions = [node.name for path in CATALOG.glob("test_*.py") for node in ast.parse(path.read_text()).body
+                 if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")]
+    assert sorted(functions) == sorted(rubric.entries) and len(set(functions)) == len(functions)
+
+
+def test_rubric_rules() -> None:
+    """Rules, not totals: a test earns points, has a title, a known visibility and a unique name; every
+    part has a test students can see; numbers follow the report's order (part, then file order)."""
+    rubric = load_rubric()
     assert all(e.visibility in VISIBILITIES and e.points > 0 and e.title for e in rubric.entries.values())
-    for part in rubric.parts:  # each part ships at least one public test to students
-        assert any(e.public for e in rubric.entries.values() if e.part == part), part
+    for n, part in enumerate(rubric.parts, start=1):
+        mine = [e for e in rubric.entries.values() if e.part == part]
+        assert any(e.public for e in mine), part  # each part ships at least one public test to students
+        assert [e.number for e in mine] == [f"{n}.{i}" for i in range(1, len(mine) + 1)]
+    assert rubric.max_score == sum(e.points for e in rubric.entries.values())
+
+
+@pytest.mark.parametrize("decorator, message", [
+    ("", "is not declared with @graded"),
+    ("@graded(TITLE, points=2)", "title must be a literal"),
+    ('@graded("t", points=-1)', "points must be a number >= 0"),
+    ('@graded("t", points=1, visibility="secret")', "visibility must be one of"),
+    ('@graded("", points=1)', "a title is required"),
+])
+def test_a_bad_declaration_is_named(tmp_path: Path, decorator: str, message: str) -> None:
+    catalog = tmp_path / "catalog"
+    shutil.copytree(CATALOG, catalog)
+    rubric = tmp_path / "rubric.toml"
+    shutil.copy(CATALOG.parent / "rubric.toml", rubric)
+    with open(catalog / "test_3_schedules.py", "a") as f:
+        f.write(f"\n\n{decorator}\ndef test_new(student):\n    pass\n")
+    with pytest.raises(RubricError, match=message):
+        load_rubric(rubric)
+    (catalog / "test_3_schedules.py").write_text((CATALOG / "test_3_schedules.py").read_text())
+    (catalog / "test_99_extra.py").write_text("")
+    with pytest.raises(RubricError, match="test_<n>_<name>.py"):
+        load_rubric(rubric)
 
 
 def test_parameter_counts_match_the_handout_and_the_solution() -> None:

@@ -159,6 +159,9 @@ def test_no_grader_or_hidden_test(release: Path) -> None:
     for test_id in hidden:
         pattern = re.compile(rf"\b{re.escape(test_id)}\b")
         assert not [w for w, text in content.items() if pattern.search(text)], f"hidden test name {test_id}"
+        entry = load_rubric().entries[test_id]  # nor what its declaration says (title, hint)
+        for said in filter(None, (entry.title, entry.hint)):
+            assert not [w for w, text in content.items() if said in text], f"the declaration of {test_id}: {said}"
 
 
 def test_no_golden_values(release: Path) -> None:

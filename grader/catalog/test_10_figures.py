@@ -18,46 +18,49 @@ def when(check: str, hint: str) -> Callable[[BaseException], str | None]:
     return lambda exc: hint if f"({check}" in str(exc) else None
 
 
-@graded()
+@graded("1.2 noising figure: 4 digits x 7 sigmas, noise grows along the columns", points=2)
 def test_figures_noising(figures: FigureTests) -> None:
     figures.expect("1.2")
 
 
-@graded(hint=when("denoised_", ROWS))
+@graded("1.2.1 denoiser: loss log falls; denoised closer to clean, and closer after epoch 5 than 1", points=3,
+        when=when("denoised_", ROWS))
 def test_figures_denoiser(figures: FigureTests) -> None:
     figures.expect("1.2.1")
 
 
-@graded()
+@graded("1.2.2 out-of-distribution sigmas: 6 rows x 7 sigmas, noise grows along the columns", points=2)
 def test_figures_out_of_distribution(figures: FigureTests) -> None:
     figures.expect("1.2.2")
 
 
-@graded()
+@graded("1.2.3 pure-noise denoiser: loss falls; after epoch 5 the outputs are nearly one image", points=2)
 def test_figures_pure_noise(figures: FigureTests) -> None:
     figures.expect("1.2.3")
 
 
-@graded()
+@graded("2 the plot of the three beta schedules", points=1)
 def test_figures_schedules(figures: FigureTests) -> None:
     figures.expect("2")
 
 
-@graded()
+@graded("2.2-2.3 time-conditioned DDPM: loss falls; samples are legible digits; sampling GIF", points=2)
 def test_figures_ddpm_time(figures: FigureTests) -> None:
     figures.expect("2.2", "2.3")
 
 
-@graded(hint=when("columns_are_digits", COLUMNS))
+@graded("2.4-2.5 class-conditioned DDPM: loss falls; column k is digit k; sampling GIF", points=3,
+        when=when("columns_are_digits", COLUMNS))
 def test_figures_ddpm_class(figures: FigureTests) -> None:
     figures.expect("2.4", "2.5")
 
 
-@graded()
+@graded("FM 2.2-2.3 time-conditioned flow matching: loss falls; samples are legible digits; GIF", points=2)
 def test_figures_fm_time(figures: FigureTests) -> None:
     figures.expect("FM 2.2", "FM 2.3")
 
 
-@graded(hint=when("columns_are_digits", COLUMNS))
+@graded("FM 2.5-2.6 class-conditioned flow matching (with and without scheduler): column k is digit k", points=3,
+        when=when("columns_are_digits", COLUMNS))
 def test_figures_fm_class(figures: FigureTests) -> None:
     figures.expect("FM 2.5", "FM 2.6")

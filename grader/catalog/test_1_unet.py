@@ -21,7 +21,9 @@ def _expect_shape(student: Student, name: str, args: tuple, x: torch.Tensor, sha
     expect_tensor(info.outputs[0], f"{name}{args} on an input of shape {tuple(x.shape)}", shape)
 
 
-@graded()
+@graded("Conv, DownConv, UpConv: output shapes", points=2,
+        hint="Conv keeps 28x28 (kernel 3, stride 1, padding 1), DownConv halves it (stride 2), UpConv doubles it "
+             "(ConvTranspose2d kernel 4, stride 2, padding 1).")
 def test_conv_ops_shapes(student: Student) -> None:
     for n, cin, cout in [(1, 1, 4), (3, 6, 3)]:
         _expect_shape(student, "Conv", (cin, cout), inputs.images(n, channels=cin), (n, cout, 28, 28))
@@ -29,7 +31,8 @@ def test_conv_ops_shapes(student: Student) -> None:
         _expect_shape(student, "UpConv", (cin, cout), inputs.images(n, channels=cin, size=7), (n, cout, 14, 14))
 
 
-@graded()
+@graded("Flatten, Unflatten, FCBlock: output shapes", points=2,
+        hint="Flatten is AvgPool2d(7): 7x7 -> 1x1; Unflatten is ConvTranspose2d(kernel 7, stride 7): 1x1 -> 7x7.")
 def test_flatten_fc_shapes(student: Student) -> None:
     for n, c in [(1, 4), (3, 6)]:
         _expect_shape(student, "Flatten", (), inputs.images(n, channels=c, size=7), (n, c, 1, 1))
@@ -37,7 +40,7 @@ def test_flatten_fc_shapes(student: Student) -> None:
         _expect_shape(student, "FCBlock", (c, 5), inputs.features(n, c), (n, 5))
 
 
-@graded()
+@graded("ConvBlock, DownBlock, UpBlock: output shapes", points=2)
 def test_blocks_shapes(student: Student) -> None:
     for n, cin, cout in [(1, 1, 4), (3, 6, 3)]:
         _expect_shape(student, "ConvBlock", (cin, cout), inputs.images(n, channels=cin), (n, cout, 28, 28))
@@ -83,7 +86,9 @@ def _kinds_hint(info: ModuleInfo) -> str:
     return f"your module's layers, as it lists them: {', '.join(kinds) or 'none'}"
 
 
-@graded()
+@graded("Ops have their BatchNorm and GELU layers", points=2,
+        hint="Each op is a layer then nn.BatchNorm2d then nn.GELU (Flatten: nn.AvgPool2d then nn.GELU; FCBlock: "
+             "Linear, GELU, Linear).")
 def test_ops_layers(student: Student) -> None:
     for name, (args, expected) in OP_LAYERS.items():
         size = {"UpConv": 7, "Unflatten": 1, "Flatten": 7}.get(name, 28)
@@ -98,13 +103,16 @@ def test_ops_layers(student: Student) -> None:
                 f"{name}{args} with the grader's weights (the design: {' -> '.join(expected)})")
 
 
-@graded()
+@graded("UnconditionalUNet returns the input's shape", points=1,
+        hint="Count the channels after each torch.cat along dim 1: they add up.")
 def test_unconditional_unet_shape(student: Student) -> None:
     for n, c in [(1, 1), (4, 1), (2, 3)]:
         _expect_shape(student, "UnconditionalUNet", (c, 8), inputs.images(n, channels=c), (n, c, 28, 28))
 
 
-@graded()
+@graded("TimeConditionalUNet returns the input's shape, t as (N,) or (N, 1)", points=1,
+        hint="fc1_t = FCBlock(1, 2D) modulates the Unflatten output (2D channels), fc2_t = FCBlock(1, D) the first "
+             "UpBlock's output (D channels); reshape them to (N, F, 1, 1).")
 def test_time_unet_shape(student: Student) -> None:
     for n in (1, 4):
         x, t = inputs.images(n), inputs.uniform(n)
@@ -113,7 +121,9 @@ def test_time_unet_shape(student: Student) -> None:
             expect_tensor(out, f"TimeConditionalUNet(1, 10, 8) on x {tuple(x.shape)}, t of shape {shape}", x.shape)
 
 
-@graded()
+@graded("ClassConditionalUNet returns the input's shape, with and without mask", points=1,
+        hint="fc1_t and fc1_c give 2D features, fc2_t and fc2_c give D; the class blocks take the one-hot c "
+             "(num_classes inputs), the time blocks t / T (1 input).")
 def test_class_unet_shape(student: Student) -> None:
     for n in (1, 4):
         x, t, c = inputs.images(n), inputs.uniform(n), inputs.one_hot(list(range(n)))
@@ -157,12 +167,12 @@ def _expect_params(student: Student, name: str, args: tuple, c: int, d: int) -> 
                 f"  {counted:,} parameters take part in a forward pass, expected {expected:,}")
 
 
-@graded()
+@graded("UnconditionalUNet(1, 128) has the handout's parameter count", points=2)
 def test_params_unconditional(student: Student) -> None:
     _expect_params(student, "UnconditionalUNet", (1, 128), 1, 128)
 
 
-@graded()
+@graded("Time- and ClassConditionalUNet(1, 10, 64) have the handout's parameter counts", points=2)
 def test_params_conditional(student: Student) -> None:
     _expect_params(student, "TimeConditionalUNet", (1, 10, 64), 1, 64)
     _expect_params(student, "ClassConditionalUNet", (1, 10, 64), 1, 64)
@@ -189,7 +199,7 @@ def _unet_design(student: Student, name: str, args: tuple, **kwargs: Any) -> Mod
     return _design(student, name, args, forward, reference, f"{name}{args} with the grader's weights", **kwargs)
 
 
-@graded()
+@graded("The UNets have BatchNorm and GELU where the design puts them", points=1, visibility="after_published")
 def test_unet_layer_counts(student: Student) -> None:
     for name, args in [("UnconditionalUNet", (1, 8)), ("TimeConditionalUNet", (1, 10, 8)),
                        ("ClassConditionalUNet", (1, 10, 8))]:
@@ -200,7 +210,9 @@ def test_unet_layer_counts(student: Student) -> None:
                         f"  expected {expected} (one per op of the design), got {kinds[layer]}")
 
 
-@graded()
+@graded("ClassConditionalUNet: mask = 0 is the same as c = 0", points=1, visibility="after_published",
+        hint="mask (N,) of 0/1 zeroes the class of the samples where it is 0: multiply c by mask as a column before "
+             "fc1_c and fc2_c.")
 def test_class_unet_mask(student: Student) -> None:
     # Train mode, one batch for both calls: BatchNorm then treats the two calls identically.
     x, t, c = inputs.images(4), inputs.uniform(4), inputs.one_hot([3, 1, 4, 1])
@@ -213,7 +225,7 @@ def _differs(a: torch.Tensor, b: torch.Tensor) -> bool:
     return isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and (a - b).abs().max().item() > 1e-4
 
 
-@graded()
+@graded("The conditional UNets use t and c", points=1, visibility="after_published")
 def test_conditioning_changes_output(student: Student) -> None:
     x = inputs.images(2)
     zeros, ones = torch.zeros(2), torch.ones(2)
@@ -226,7 +238,7 @@ def test_conditioning_changes_output(student: Student) -> None:
                 "  the two outputs are the same: c does not reach the network")
 
 
-@graded()
+@graded("TimeConditionalUNet(modulation=\"mul\") multiplies instead of adding", points=1, visibility="after_published")
 def test_modulation_mul(student: Student) -> None:
     x, t = inputs.images(2), inputs.uniform(2)
     add = student.module("unet.TimeConditionalUNet", 1, 10, 8).run([(x, t)]).outputs[0]
@@ -241,7 +253,8 @@ def _rows(width: int, **values: float) -> dict[str, torch.Tensor]:
     return {name: torch.full((2 * width if name.startswith("fc1") else width,), v) for name, v in values.items()}
 
 
-@graded()
+@graded("The embeddings enter as the handout says: h + t1 (time-only), c1 * h + t1 (class)",
+        points=1, visibility="hidden")
 def test_modulation_form(student: Student) -> None:
     """The embeddings enter as the contract says, probed by replacing the FCBlocks' outputs with
     constants: time-only h + t1 (h * t1 with modulation='mul'); class-conditioned c1 * h + t1."""

@@ -10,7 +10,7 @@ from grader.plugin import graded
 from grader.sandbox.student import Student
 
 
-@graded()
+@graded("add_noise(x, sigma, noise) = x + sigma * noise", points=3)
 def test_add_noise(student: Student) -> None:
     x, noise = inputs.images(3), inputs.noise(3)
     add_noise = student.fn("diffusion.add_noise")
@@ -19,7 +19,7 @@ def test_add_noise(student: Student) -> None:
         expect_close(got, x + sigma * noise, f"add_noise(x, sigma={sigma}, noise)", wrong.add_noise(x, sigma, noise))
 
 
-@graded()
+@graded("add_noise draws standard normal noise by default", points=1, visibility="after_published")
 def test_add_noise_default(student: Student) -> None:
     x, sigma = inputs.images(64), 0.5
     got = expect_tensor(student.fn("diffusion.add_noise")(x, sigma).value, "add_noise(x, 0.5) without noise", x.shape)

@@ -14,7 +14,7 @@ from grader.plugin import graded
 from grader.sandbox.student import Student
 
 
-@graded()
+@graded("linear_beta_schedule: length, endpoints, even spacing", points=3)
 def test_linear_schedule(student: Student) -> None:
     for args in [(1e-4, 0.02, 300), (1e-3, 0.05, 10)]:
         got = student.fn("schedules.linear_beta_schedule")(*args).value
@@ -39,14 +39,14 @@ def _expect_schedule(value: Any, betas: torch.Tensor, what: str) -> None:
     expect_close(sched["alpha_bars"], expect["alpha_bars"], f"{what}['alpha_bars']", mistakes["alpha_bars"], atol=1e-6)
 
 
-@graded()
+@graded("ddpm_schedule: betas, alphas and alpha_bars", points=3)
 def test_ddpm_schedule(student: Student) -> None:
     for args in [(1e-4, 0.02, 300), (1e-3, 0.05, 10)]:
         got = student.fn("schedules.ddpm_schedule")(*args).value
         _expect_schedule(got, ref.linear_betas(*args), f"ddpm_schedule{args}")
 
 
-@graded()
+@graded("cosine_beta_schedule follows Nichol & Dhariwal (2021)", points=2)
 def test_cosine_schedule(student: Student) -> None:
     for num_ts in (300, 50):
         got = student.fn("schedules.cosine_beta_schedule")(num_ts=num_ts).value
@@ -56,7 +56,7 @@ def test_cosine_schedule(student: Student) -> None:
                      wrong.cosine_betas(num_ts), rtol=1e-3, atol=1e-6)
 
 
-@graded()
+@graded("sigmoid_beta_schedule follows the handout's formula", points=2)
 def test_sigmoid_schedule(student: Student) -> None:
     for args, kwargs in [((1e-4, 0.02, 300), {}), ((1e-3, 0.05, 10), {}), ((1e-4, 0.02, 100), {"s_limit": 3.0})]:
         got = student.fn("schedules.sigmoid_beta_schedule")(*args, **kwargs).value
@@ -65,7 +65,7 @@ def test_sigmoid_schedule(student: Student) -> None:
                      rtol=1e-4, atol=1e-7)
 
 
-@graded()
+@graded("ddpm_schedule(kind=\"cosine\" | \"sigmoid\") uses those schedules", points=2, visibility="after_published")
 def test_ddpm_schedule_kinds(student: Student) -> None:
     got = student.fn("schedules.ddpm_schedule")(num_ts=100, kind="cosine").value
     _schedule_dict(got, "ddpm_schedule(num_ts=100, kind='cosine')")

@@ -22,19 +22,19 @@ def _check(student: Student, t: list[int], n_seed: int = 0) -> None:
                  wrong.q_sample(x0, steps, SCHED, noise))
 
 
-@graded()
+@graded("q_sample with fixed noise matches the closed form", points=4)
 def test_q_sample_closed_form(student: Student) -> None:
     _check(student, [150, 150, 150])
     _check(student, [0, 0])
     _check(student, [299, 299, 299, 299])
 
 
-@graded()
+@graded("q_sample uses each sample's own t", points=2)
 def test_q_sample_per_sample_t(student: Student) -> None:
     _check(student, [299, 0, 17, 150, 42, 1], n_seed=5)
 
 
-@graded()
+@graded("q_sample draws standard normal noise by default", points=2)
 def test_q_sample_default_noise(student: Student) -> None:
     x0, t = inputs.images(64), inputs.steps([100] * 64)
     got = expect_tensor(student.fn("diffusion.q_sample")(x0, t, SCHED).value, "q_sample(x0, t, sched) without noise",
@@ -44,7 +44,7 @@ def test_q_sample_default_noise(student: Student) -> None:
                            "the noise q_sample draws, (x_t - sqrt(ab_t) x0) / sqrt(1 - ab_t)")
 
 
-@graded()
+@graded("q_sample keeps the input's dtype and device", points=1, visibility="after_published")
 def test_q_sample_dtype_device(student: Student) -> None:
     x0, noise, t = inputs.images(3).double(), inputs.noise(3).double(), inputs.steps([5, 100, 250])
     out = student.fn("diffusion.q_sample")(x0, t, SCHED, noise=noise)
@@ -56,7 +56,7 @@ def test_q_sample_dtype_device(student: Student) -> None:
     expect_close(got, ref.q_sample(x0, t, SCHED, noise), "q_sample on float64 inputs", rtol=1e-6, atol=1e-7)
 
 
-@graded()
+@graded("q_sample has the distribution of t one-step noisings", points=3, visibility="hidden")
 def test_q_sample_matches_chain(student: Student) -> None:
     """Samples of x_t from q_sample vs from t + 1 one-step noisings x_s = sqrt(1 - b_s) x_{s-1} + sqrt(b_s) e."""
     m, times = 256, (10, 150, 299)

@@ -27,7 +27,7 @@ def _loss_case(student: Student, loss_type: str, c: torch.Tensor | None = None, 
     return out, x0, noise, t
 
 
-@graded()
+@graded("p_losses: the l2 loss value", points=3)
 def test_p_losses_l2(student: Student) -> None:
     out, x0, noise, t = _loss_case(student, "l2")
     expected = F.mse_loss(ref.mock_eps(ref.q_sample(x0, t, SCHED, noise), t / T), noise.double())
@@ -35,7 +35,7 @@ def test_p_losses_l2(student: Student) -> None:
                   wrong.p_losses(x0, t, SCHED, noise, "l2"))
 
 
-@graded()
+@graded("p_losses: the l1 loss value", points=1)
 def test_p_losses_l1(student: Student) -> None:
     out, x0, noise, t = _loss_case(student, "l1")
     expected = F.l1_loss(ref.mock_eps(ref.q_sample(x0, t, SCHED, noise), t / T), noise.double())
@@ -43,7 +43,7 @@ def test_p_losses_l1(student: Student) -> None:
                   wrong.p_losses(x0, t, SCHED, noise, "l1"))
 
 
-@graded()
+@graded("p_losses gives the UNet x_t and t / T", points=2)
 def test_p_losses_unet_inputs(student: Student) -> None:
     out, x0, noise, t = _loss_case(student, "l2")
     rec = first_call(out.records, "the UNet's inputs in p_losses")
@@ -52,7 +52,7 @@ def test_p_losses_unet_inputs(student: Student) -> None:
     expect_time(rec, t, T, "the time the UNet received in p_losses (should be t / T)")
 
 
-@graded()
+@graded("p_losses passes c, with masked rows zeroed", points=1, visibility="after_published")
 def test_p_losses_class(student: Student) -> None:
     c, mask = inputs.one_hot([1, 2, 3, 4]), torch.tensor([1, 0, 1, 1])
     out, x0, noise, t = _loss_case(student, "l2", c=c, mask=mask)
@@ -75,7 +75,7 @@ def _draws(student: Student, c: torch.Tensor | None = None, p_uncond: float | No
     return out.records
 
 
-@graded()
+@graded("ddpm_forward draws t uniformly from 0 .. T-1", points=2)
 def test_ddpm_forward_t_range(student: Student) -> None:
     records = _draws(student)
     what = "the timesteps ddpm_forward draws (seen by the UNet as t / T)"
@@ -119,7 +119,7 @@ def _expect_loss_of_its_draws(student: Student) -> None:
     plausible.expect_roughly(out.value, expected, f"{what}: the loss", 0.05 * float(expected) + 1e-6)
 
 
-@graded()
+@graded("ddpm_forward drops the class with probability 0.1", points=2)
 def test_ddpm_forward_p_uncond(student: Student) -> None:
     c = inputs.one_hot([i % 10 for i in range(256)])
     what = "the fraction of samples whose class ddpm_forward drops (p_uncond = 0.1)"
@@ -128,7 +128,7 @@ def test_ddpm_forward_p_uncond(student: Student) -> None:
                 dropout_hint(rate, 0.1))
 
 
-@graded()
+@graded("ddpm_forward uses its p_uncond argument", points=1, visibility="after_published")
 def test_ddpm_forward_p_uncond_argument(student: Student) -> None:
     c = inputs.one_hot([i % 10 for i in range(256)])
     what = "the fraction of dropped classes with ddpm_forward(..., p_uncond=0.5)"
@@ -137,7 +137,7 @@ def test_ddpm_forward_p_uncond_argument(student: Student) -> None:
                 "use the p_uncond argument, not a fixed 0.1" if abs(rate - 0.1) < 0.03 else dropout_hint(rate, 0.5))
 
 
-@graded()
+@graded("DDPM(unet, num_ts=50).forward gives the loss with T = 50", points=2, visibility="after_published")
 def test_ddpm_wrapper_forward(student: Student) -> None:
     n, num_ts = 256, 50
     x0 = inputs.images(n, seed=6)

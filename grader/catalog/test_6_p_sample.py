@@ -27,35 +27,35 @@ def _step(student: Student, t: list[int], z: torch.Tensor | None, seed: int = 20
     return out, expected, mistakes
 
 
-@graded()
+@graded("p_sample: the posterior mean (z = 0)", points=3)
 def test_p_sample_mean(student: Student) -> None:
     out, expected, mistakes = _step(student, [1, 50, 150, 299], None)
     expect_close(out.value, expected, "p_sample(mock_unet, x_t, t=[1, 50, 150, 299], sched, z=0): the posterior mean",
                  mistakes)
 
 
-@graded()
+@graded("p_sample: mean + sqrt(beta_t) z with a fixed z", points=2)
 def test_p_sample_sigma(student: Student) -> None:
     out, expected, mistakes = _step(student, [1, 50, 150, 299], inputs.noise(4, seed=21))
     expect_close(out.value, expected, "p_sample(mock_unet, x_t, t=[1, 50, 150, 299], sched, z): mean + sqrt(beta_t) z",
                  mistakes)
 
 
-@graded()
+@graded("p_sample adds no noise at t = 0", points=2)
 def test_p_sample_no_noise_at_t0(student: Student) -> None:
     out, expected, mistakes = _step(student, [0, 0, 0], inputs.noise(3, seed=22))
     expect_close(out.value, expected, "p_sample(mock_unet, x_t, t=0, sched, z): the mean, without noise", mistakes,
                  **T0_TOL)
 
 
-@graded()
+@graded("p_sample with a batch of different t, some 0", points=2, visibility="after_published")
 def test_p_sample_mixed_t(student: Student) -> None:
     out, expected, mistakes = _step(student, [0, 5, 0, 299], inputs.noise(4, seed=23))
     expect_close(out.value, expected, "p_sample(mock_unet, x_t, t=[0, 5, 0, 299], sched, z): noise only where t > 0",
                  mistakes, **T0_TOL)
 
 
-@graded()
+@graded("p_sample with classifier-free guidance, scale 5", points=3)
 def test_p_sample_cfg(student: Student) -> None:
     x_t, t, c, scale = inputs.noise(4, seed=24), inputs.steps([10, 100, 200, 299]), inputs.one_hot([3, 7, 0, 9]), 5.0
     z = torch.zeros_like(x_t)
@@ -67,7 +67,7 @@ def test_p_sample_cfg(student: Student) -> None:
     expect_close(out.value, expected, "p_sample(mock_unet, x_t, t, sched, z=0, c, guidance_scale=5)", mistakes)
 
 
-@graded()
+@graded("p_sample gives the UNet t / T", points=2, visibility="after_published")
 def test_p_sample_unet_time(student: Student) -> None:
     t, x = inputs.steps([0, 7, 150, 299]), inputs.noise(4, seed=25)
     out = student.fn("diffusion.p_sample")(mock(), x, t, SCHED, z=torch.zeros(4, 1, 28, 28))

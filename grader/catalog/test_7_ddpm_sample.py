@@ -23,7 +23,7 @@ def _sample(student: Student, record_x: bool = False, seed: int = 0, worker_seed
     return sample(mock(record_x=record_x), SCHED, (28, 28), T, seed=seed, **kwargs)
 
 
-@graded()
+@graded("ddpm_sample calls the UNet T times", points=2)
 def test_ddpm_sample_calls(student: Student) -> None:
     records = _sample(student, record_x=True).records
     calls = len(records)
@@ -35,7 +35,7 @@ def test_ddpm_sample_calls(student: Student) -> None:
     plausible.expect_reverse_chain(records, SCHED, T, "ddpm_sample's steps, from one UNet call to the next")
 
 
-@graded()
+@graded("ddpm_sample goes from t = T-1 down to 0", points=2)
 def test_ddpm_sample_timesteps(student: Student) -> None:
     records = _sample(student, record_x=True).records
     got = torch.tensor([float(r.t[0]) for r in records], dtype=torch.float64)
@@ -48,7 +48,7 @@ def test_ddpm_sample_timesteps(student: Student) -> None:
     plausible.expect_reverse_chain(records, SCHED, T, "ddpm_sample's steps, from one UNet call to the next")
 
 
-@graded()
+@graded("ddpm_sample returns (len(c), 1, 28, 28)", points=1)
 def test_ddpm_sample_shape(student: Student) -> None:
     c = inputs.one_hot([0, 1, 2, 3, 4])
     out = _sample(student, c=c, guidance_scale=5.0, record_x=True)
@@ -61,7 +61,7 @@ def test_ddpm_sample_shape(student: Student) -> None:
     plausible.expect_roughly(got, ref.posterior_mean(x, t0, SCHED, eps), f"{what}: the images vs its last step", 0.1)
 
 
-@graded()
+@graded("ddpm_sample: same seed, same images; another seed, other images", points=1)
 def test_ddpm_sample_seed(student: Student) -> None:
     c = inputs.one_hot([1, 2, 3])
     first = expect_tensor(_sample(student, c=c).value, "ddpm_sample(..., seed=0)", (3, 1, 28, 28))
@@ -81,7 +81,7 @@ def _steps(student: Student) -> tuple[list, torch.Tensor]:
     return out.records, expect_tensor(out.value, "ddpm_sample(..., num_samples=3)", (3, 1, 28, 28))
 
 
-@graded()
+@graded("ddpm_sample's last step is the posterior mean (no noise)", points=2, visibility="after_published")
 def test_ddpm_sample_last_step(student: Student) -> None:
     records, final = _steps(student)
     x, t0 = records[-1].x, inputs.steps([0, 0, 0])
@@ -91,7 +91,7 @@ def test_ddpm_sample_last_step(student: Student) -> None:
                  {"the last step's input returned (the t = 0 step is missing)": x}, **T0_TOL)
 
 
-@graded()
+@graded("ddpm_sample starts from N(0, I) and adds fresh noise at each step", points=1, visibility="hidden")
 def test_ddpm_sample_fresh_noise(student: Student) -> None:
     records, _ = _steps(student)
     expect_standard_normal(records[0].x, "the starting point x_{T-1} of ddpm_sample")
@@ -112,7 +112,7 @@ def test_ddpm_sample_fresh_noise(student: Student) -> None:
                 f"  correlation up to {worst:.2f} between steps", "draw a new z at every step")
 
 
-@graded()
+@graded("ddpm_sample applies classifier-free guidance", points=1, visibility="after_published")
 def test_ddpm_sample_cfg(student: Student) -> None:
     c, scale = inputs.one_hot([1, 5]), 5.0
     out = _sample(student, record_x=True, c=c, guidance_scale=scale)

@@ -19,7 +19,7 @@ from grader.sandbox.student import Outcome, Student, mock
 N_STEPS = 20
 
 
-@graded()
+@graded("fm_interpolate(x0, x1, t) = (1 - t) x0 + t x1", points=2)
 def test_fm_interpolate(student: Student) -> None:
     x0, x1 = inputs.noise(3, seed=30), inputs.images(3, seed=31)
     interpolate = student.fn("flow.fm_interpolate")
@@ -36,7 +36,7 @@ def _forward(student: Student) -> tuple[Outcome, torch.Tensor, torch.Tensor, tor
     return student.fn("flow.fm_forward")(mock(), x1, N_STEPS, noise=noise, t=t), x1, noise, t
 
 
-@graded()
+@graded("fm_forward: the loss with fixed noise and t", points=3)
 def test_fm_forward_loss(student: Student) -> None:
     out, x1, noise, t = _forward(student)
     x_t = ref.fm_interpolate(noise, x1, t)
@@ -45,7 +45,7 @@ def test_fm_forward_loss(student: Student) -> None:
                   wrong.fm_forward(x1, noise, t, N_STEPS))
 
 
-@graded()
+@graded("fm_forward gives the UNet x_t and t", points=1)
 def test_fm_forward_unet_inputs(student: Student) -> None:
     out, x1, noise, t = _forward(student)
     rec = first_call(out.records, "the UNet's inputs in fm_forward")
@@ -56,7 +56,7 @@ def test_fm_forward_unet_inputs(student: Student) -> None:
                  atol=1e-6)
 
 
-@graded()
+@graded("fm_forward drops the class with probability p_uncond", points=1, visibility="after_published")
 def test_fm_forward_p_uncond(student: Student) -> None:
     c = inputs.one_hot([i % 10 for i in range(256)])
     x1 = inputs.images(256, seed=4)
@@ -72,7 +72,7 @@ def _euler_run(student: Student, **kwargs) -> Outcome:
     return student.fn("flow.fm_sample")(mock(), (28, 28), N_STEPS, **kwargs)
 
 
-@graded()
+@graded("fm_sample integrates a known velocity field exactly like Euler", points=3)
 def test_fm_sample_euler(student: Student) -> None:
     out = _euler_run(student)
     start = first_call(out.records, "fm_sample's calls of the velocity field").x
@@ -83,7 +83,7 @@ def test_fm_sample_euler(student: Student) -> None:
                  wrong.fm_sample(start, N_STEPS, velocity), rtol=1e-4, atol=1e-4)
 
 
-@graded()
+@graded("fm_sample evaluates the velocity at t = 0, 1/n, ..., (n-1)/n", points=1)
 def test_fm_sample_timesteps(student: Student) -> None:
     records = _euler_run(student).records
     got = torch.tensor([float(r.t[0]) for r in records], dtype=torch.float64)
@@ -97,7 +97,7 @@ def test_fm_sample_timesteps(student: Student) -> None:
     plausible.expect_euler_chain(records, N_STEPS, "fm_sample's steps, from one velocity call to the next")
 
 
-@graded()
+@graded("fm_sample: same seed, same images; shape (len(c), 1, 28, 28)", points=1)
 def test_fm_sample_seed(student: Student) -> None:
     c = inputs.one_hot([1, 2, 3])
     sample = student.fn("flow.fm_sample")
@@ -112,7 +112,7 @@ def test_fm_sample_seed(student: Student) -> None:
                 "  the images are identical: the seed argument is ignored")
 
 
-@graded()
+@graded("fm_sample applies classifier-free guidance", points=1, visibility="after_published")
 def test_fm_sample_cfg(student: Student) -> None:
     c, scale = inputs.one_hot([2, 8]), 5.0
     out = _euler_run(student, c=c, guidance_scale=scale)
@@ -128,7 +128,7 @@ def test_fm_sample_cfg(student: Student) -> None:
                  mistakes, rtol=1e-4, atol=1e-4)
 
 
-@graded()
+@graded("FlowMatching(unet).forward and .sample", points=1, visibility="after_published")
 def test_flow_matching_wrapper(student: Student) -> None:
     x1 = inputs.images(256, seed=34)
     out = student.new("flow.FlowMatching", mock(), num_ts=10).forward(x1)

@@ -30,7 +30,7 @@ def _noise_std(noise: torch.Tensor, expected: float, what: str, mistakes: dict[s
                          f"{expected:g} and 0", None if hint is None else MATCHES + hint)
 
 
-@graded()
+@graded("train.denoiser_loss: MSE between the UNet's output on x + 0.5 noise and the clean x", points=1)
 def test_denoiser_loss(student: Student) -> None:
     x = inputs.images(8)
     out = student.fn("train.denoiser_loss", seed=3)(mock(needs_t=False), x, SIGMA)
@@ -43,7 +43,7 @@ def test_denoiser_loss(student: Student) -> None:
                    "sum instead of mean over all elements": F.mse_loss(mock_out, x.double()) * x.numel()})
 
 
-@graded()
+@graded("train.pure_noise_loss: the UNet sees pure noise; MSE against the clean x", points=1)
 def test_pure_noise_loss(student: Student) -> None:
     x = inputs.images(8)
     out = student.fn("train.pure_noise_loss", seed=3)(mock(needs_t=False), x)
@@ -60,7 +60,8 @@ def test_pure_noise_loss(student: Student) -> None:
                   {"compared the UNet's output with the noise instead of the clean x": F.mse_loss(mock_out, z)})
 
 
-@graded()
+@graded("train.train_step: zero the gradients, backpropagate, clip, step; return the loss as a float",
+        points=1, visibility="hidden")
 def test_train_step(student: Student) -> None:
     x, y = inputs.features(16, 4), inputs.features(16, 3, seed=5)
     for lr, clip in ((0.1, None), (0.1, 0.05)):
@@ -91,24 +92,25 @@ def _smoke(student: Student, part: str, what: str, n_samples: int) -> dict:
     return answer
 
 
-@graded()
+@graded("The sigma = 0.5 denoiser trains and denoises held-out digits", points=3,
+        hint="Train on add_noise(x, 0.5) with target x (MSE); the UNet must return the input's shape.")
 def test_train_denoiser(student: Student) -> None:
     what = "the sigma = 0.5 denoiser (UnconditionalUNet, add_noise, MSE to the clean digit)"
     _smoke(student, "denoiser", what, 8)
 
 
-@graded()
+@graded("The time-conditioned DDPM trains and samples", points=3)
 def test_train_ddpm_time(student: Student) -> None:
     _smoke(student, "ddpm_time", "the time-conditioned DDPM (TimeConditionalUNet, ddpm_forward, ddpm_sample)", 8)
 
 
-@graded()
+@graded("The class-conditioned DDPM trains and samples with guidance", points=3)
 def test_train_ddpm_class(student: Student) -> None:
     what = "the class-conditioned DDPM (ClassConditionalUNet, ddpm_forward with c, ddpm_sample with CFG)"
     _smoke(student, "ddpm_class", what, 10)
 
 
-@graded()
+@graded("Class-conditioned flow matching trains and samples with guidance", points=3)
 def test_train_flow(student: Student) -> None:
     what = "class-conditioned flow matching (ClassConditionalUNet, fm_forward, fm_sample with CFG)"
     _smoke(student, "flow", what, 10)

@@ -1,0 +1,105 @@
+"""The rubric's numbers in the docs, written from the catalog's declarations, never typed.
+
+    python tools/rubric_docs.py          # rewrite every marked place
+    python tools/rubric_docs.py --check  # exit 1 when one is stale (make test runs this check)
+
+A block `<!-- rubric:points -->` ... `<!-- /rubric:points -->` holds the points table (part,
+tests, points, and how many tests each visibility has); an inline pair such as
+`<!-- rubric:total -->135<!-- /rubric:total -->` holds one number (the names are in `numbers`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from grader.rubric import VISIBILITIES, Rubric, load_rubric  # noqa: E402
+
+DOCS = ("README.md", "docs/grader.md", "docs/ta-guide.md", "docs/gradescope.md", "student/README.md")
+NOT_CODE = ("training", "figures")  # the code is every part but the training runs and the figures
+MARK = re.compile(r"<!-- rubric:(?P<name>[a-z_]+) -->(?P<body>.*?)<!-- /rubric:(?P=name) -->", re.S)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def numbers(rubric: Rubric) -> dict[str, str]:
+    entries = list(rubric.entries.values())
+    code = [e for e in entries if e.part not in NOT_CODE]
+    by = {part: [e for e in entries if e.part == part] for part in rubric.parts}
+    out = {
+        "total": _fmt(rubric.max_score),
+        "tests": str(len(entries)),
+        "code_points": _fmt(sum(e.points for e in code)),
+        "code_tests": str(len(code)),
+        "code_parts": str(len([p for p in rubric.parts if p not in NOT_CODE])),
+        "training_points": _fmt(sum(e.points for e in by.get("training", []))),
+        "figures_points": _fmt(sum(e.points for e in by.get("figures", []))),
+        "figures_tests": str(len(by.get("figures", []))),
+        "without_figures": _fmt(rubric.max_score - sum(e.points for e in by.get("figures", []))),
+    }
+    for v in VISIBILITIES:
+        mine = [e for e in entries if e.visibility == v]
+        out[f"{v}_tests"], out[f"{v}_points"] = str(len(mine)), _fmt(sum(e.points for e in mine))
+    return out
+
+
+def points_table(rubric: Rubric) -> str:
+    rows = ["| part | tests | points | visible | after published | hidden |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for part, title in rubric.parts.items():
+        mine = [e for e in rubric.entries.values() if e.part == part]
+        counts = [str(sum(e.visibility == v for e in mine)) for v in ("visible", "after_published", "hidden")]
+        rows.append(f"| {title} | {len(mine)} | {_fmt(sum(e.points for e in mine))} | {' | '.join(counts)} |")
+    n = numbers(rubric)
+    rows.append(f"| **total** | {n['tests']} | **{n['total']}** | {n['visible_tests']} | "
+                f"{n['after_published_tests']} | {n['hidden_tests']} |")
+    return "\n".join(rows)
+
+
+def render(text: str, rubric: Rubric) -> str:
+    values = numbers(rubric)
+
+    def fill(m: re.Match) -> str:
+        name = m["name"]
+        if name == "points":
+            body = f"\n{points_table(rubric)}\n"
+        elif name in values:
+            body = values[name]
+        else:
+            raise SystemExit(f"unknown rubric marker {name!r}: one of points, {', '.join(values)}")
+        return f"<!-- rubric:{name} -->{body}<!-- /rubric:{name} -->"
+
+    return MARK.sub(fill, text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--check", action="store_true", help="only check; exit 1 when a page is stale")
+    args = ap.parse_args(argv)
+    rubric = load_rubric()
+    stale = []
+    for name in DOCS:
+        path = ROOT / name
+        text = path.read_text()
+        new = render(text, rubric)
+        if new != text:
+            stale.append(name)
+            if not args.check:
+                path.write_text(new)
+    if args.check and stale:
+        print(f"the rubric's numbers are stale in {', '.join(stale)}: run python tools/rubric_docs.py", file=sys.stderr)
+        return 1
+    if not args.check:
+        print(f"rewrote {', '.join(stale) or 'nothing (all current)'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
