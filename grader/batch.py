@@ -38,10 +38,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from .paths import ROOT
 from .report.html import CSS
 from .rubric import Rubric, load_rubric
 
-ROOT = Path(__file__).resolve().parent.parent
 KINDS = (".zip", ".ipynb")
 RESERVED = {"grades.csv", "index.html"}  # the batch's own files in OUT
 RUNNING: set[subprocess.Popen] = set()  # the graders running now: Ctrl-C kills them (their own sessions miss it)
@@ -190,7 +190,9 @@ def collect(sub: Submission, out: Path, rubric: Rubric, selection: str) -> Row:
 
 
 def write_csv(rows: list[Row], rubric: Rubric, path: Path) -> None:
-    tests = list(rubric.entries)
+    """One column per test, as the results.json files list them (first seen first): a grade made by
+    another version of the catalog keeps its own tests."""
+    tests = list(dict.fromkeys(t for r in rows for t in r.tests)) or list(rubric.entries)
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["submission", "status", "score", "max_score", *tests, "reason"])

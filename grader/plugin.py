@@ -119,11 +119,14 @@ class GradingPlugin:
         message, hint, grader_error = "", None, False
         if exc is not None:
             message, hint, grader_error = explain(exc, item)
+        failed = getattr(exc, "failed", None) if isinstance(exc, AssertionError) else None  # figures' verdicts
         self.results[entry.id] = TestResult(
             id=entry.id, number=entry.number, title=entry.title, part=entry.part, max_score=entry.points,
             score=entry.points if passed else 0.0, passed=passed, visibility=entry.visibility,
             message=message, hint=hint or (None if passed else entry.hint), grader_error=grader_error,
             duration_s=round(item.stash.get(SETUP_KEY, 0.0) + (call.duration if call.when == "call" else 0.0), 3),
+            mistake=exc.mistake if isinstance(exc, Mismatch) else None,
+            failed_checks=[f"{v.file} ({v.check})" for v in failed or [] if isinstance(v, FigureVerdict)],
         )
 
 

@@ -7,17 +7,13 @@ tests that needed it (docs/security.md, "The grader's own failures").
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
+from .paths import CLASSIFIER_CARD, CLASSIFIER_WEIGHTS, data_root
 from .rubric import Rubric
 
-ASSETS = Path(__file__).resolve().parents[1] / "assets"
 # torchvision's MNIST reads these from <DATA_ROOT>/MNIST/raw: the smoke tests train on the training split
 # and are judged on the test split; the figure tests look for copies of either in sample grids.
 MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
                "t10k-labels-idx1-ubyte")
-CLASSIFIER_FILES = ("classifier.pt", "classifier.json")
 
 
 def missing(rubric: Rubric, selection: str) -> list[str]:
@@ -26,7 +22,7 @@ def missing(rubric: Rubric, selection: str) -> list[str]:
     problems = []
     needing = [p for p in ("training", "figures") if p in parts]
     if needing:
-        root = Path(os.environ.get("DATA_ROOT", "./data"))
+        root = data_root()
         lost = [f for f in MNIST_FILES if not (root / "MNIST" / "raw" / f).is_file()]
         if lost:
             which = " and ".join(needing)
@@ -34,7 +30,7 @@ def missing(rubric: Rubric, selection: str) -> list[str]:
                             f"{which} tests need it: set DATA_ROOT to the folder that holds MNIST/raw, or leave "
                             f"the {which} part{'s' if len(needing) > 1 else ''} out with --tests")
     if "figures" in parts:
-        lost = [f for f in CLASSIFIER_FILES if not (ASSETS / f).is_file()]
+        lost = [f.name for f in (CLASSIFIER_WEIGHTS, CLASSIFIER_CARD) if not f.is_file()]
         if lost:
             problems.append(f"the reference classifier is missing ({', '.join('assets/' + f for f in lost)}), and "
                             "the figure tests need it: restore assets/ (make classifier retrains it), or leave the "

@@ -24,6 +24,8 @@ class TestResult:
     hint: str | None = None
     grader_error: bool = False  # the grader itself failed on this test (not the student's fault)
     duration_s: float = 0.0
+    mistake: str | None = None  # the known mistake the answer matched (checks/misconceptions.py)
+    failed_checks: list[str] = field(default_factory=list)  # figure tests: "<file> (<check>)" of each failed one
 
     @property
     def status(self) -> str:
@@ -137,7 +139,8 @@ def gradescope(result: GradingResult) -> dict[str, Any]:
                 "output_format": "text",
                 "tags": [result.parts.get(t.part, t.part)],
                 "visibility": t.visibility,
-                "extra_data": {"id": t.id, "grader_error": t.grader_error, "duration_s": t.duration_s},
+                "extra_data": {"id": t.id, "grader_error": t.grader_error, "duration_s": t.duration_s,
+                               "mistake": t.mistake, "failed_checks": t.failed_checks},
             }
             for t in result.tests
         ],

@@ -18,7 +18,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-RUBRIC_PATH = Path(__file__).resolve().parent / "rubric.toml"
+from .paths import RUBRIC as RUBRIC_PATH
+
 VISIBILITIES = ("visible", "hidden", "after_published")
 DECLARED = ("title", "points", "visibility", "hint")  # the literal arguments of @graded (`when` is code)
 

@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from .launch import GraderError, Launch, launch
+from .paths import CATALOG
 from .plugin import GradingPlugin
 from .report import write_reports
 from .results import GradingResult
@@ -21,8 +22,6 @@ from .sandbox.backends import Backend
 from .sandbox.limits import Limits
 from .sandbox.student import Student, StudentError
 from .submission import CONTRACT_NAMES
-
-CATALOG = Path(__file__).resolve().parent / "catalog"
 
 __all__ = ["GraderError", "finish", "grade", "run_catalog"]
 

@@ -1,5 +1,5 @@
 # Generated from the reference by tools/make_skeleton.py: do not edit by hand.
-"""Flow matching (handout 001, Part 2): learn the velocity that carries noise to data.
+"""Flow matching (the assignment's flow-matching part): learn the velocity that carries noise to data.
 
 x0 ~ N(0, I) is noise, x1 is a data image, t ~ U[0, 1] and x_t = (1 - t) x0 + t x1 moves
 in a straight line at velocity u = x1 - x0. The UNet u_theta(x_t, t [, c]) regresses u;

@@ -1,10 +1,9 @@
 # Generated from the reference by tools/make_skeleton.py: do not edit by hand.
 """The deliverables manifest: every figure the assignment asks for, where a run writes it
-(figures/<file>), what it shows, its grid layout and the check a grader applies.
+(figures/<file>), what it shows, its grid layout and how it is checked.
 
-The grader reads a JSON copy of this table (written with `python -m <this package>.manifest`);
-a test keeps the two in sync. Grids are make_grid tiles of 28x28 digits drawn at 2x zoom with
-2-pixel white separators; `rows` x `cols` counts tiles.
+Grids are make_grid tiles of 28x28 digits drawn at 2x zoom with 2-pixel white separators;
+`rows` x `cols` counts tiles. `python -m <this package>.manifest OUT.json` writes the table as JSON.
 """
 
 from __future__ import annotations
@@ -345,4 +344,6 @@ def write_manifest(path: str | Path) -> None:
 
 
 if __name__ == "__main__":
-    write_manifest(sys.argv[1] if len(sys.argv) > 1 else "assets/deliverables.json")
+    if len(sys.argv) != 2:
+        sys.exit("usage: python -m <this package>.manifest OUT.json")
+    write_manifest(sys.argv[1])

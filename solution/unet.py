@@ -192,8 +192,8 @@ def _as_column(t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
 class TimeConditionalUNet(UnconditionalUNet):
     """eps_theta(x_t, t): the Part 1 UNet with t / T injected by two FCBlocks.
 
-    `modulation="add"` (handout 000, the default) adds the embeddings; `"mul"` (handout 001)
-    multiplies by them.
+    `modulation="add"` (the DDPM part's form, the default) adds the embeddings; `"mul"` (the
+    flow-matching part's form) multiplies by them.
     """
 
     def __init__(self, in_channels: int, num_classes: int, num_hiddens: int, modulation: str = "add") -> None:

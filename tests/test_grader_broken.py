@@ -4,6 +4,8 @@ each failing test must name the mistake it made."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from grader.rubric import load_rubric
@@ -44,6 +46,11 @@ def test_known_mistakes_are_named(test_id: str) -> None:
     test = _grade(MISTAKES).by_id()[test_id]
     assert test["status"] == "failed"
     assert HINTS[test_id] in test["output"], test["output"]
+    # The matched mistake travels as data too (no report parses the message for it).
+    said = re.search(r"matches a known mistake: (.+)", test["output"])
+    assert test["extra_data"]["mistake"] == (said.group(1).strip() if said else None)
+    if test_id == "test_q_sample_closed_form":
+        assert test["extra_data"]["mistake"].startswith(HINTS[test_id])
 
 
 def test_the_summary_lists_missing_names() -> None:

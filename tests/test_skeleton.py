@@ -94,6 +94,29 @@ def test_no_solution_code_left() -> None:
     assert "return out_uncond + guidance_scale" not in (ROOT / "skeleton" / "diffusion.py").read_text()
 
 
+def test_the_skeleton_speaks_of_the_assignment_only() -> None:
+    """What students read names the assignment's parts, not the course's handout numbers, and no path
+    into the grader's files."""
+    for path in sorted((ROOT / "skeleton").glob("*.py")):
+        text = path.read_text()
+        for word in ("handout 000", "handout 001", "assets/", "grader/"):
+            assert word not in text, f"{path.name} mentions {word!r}"
+
+
+def test_the_no_scheduler_settings_are_the_student_s_todo(tmp_path) -> None:
+    """FM 2.6: the settings of the run without a scheduler are a TODO; until it is written every other
+    run is there, and training that one names the TODO (the reference's choice stays in solution/)."""
+    from skeleton.config import NO_SCHEDULER, get_runs
+    from skeleton.deliverables import Deliverables
+    from solution.config import get_runs as solved
+
+    assert NO_SCHEDULER not in get_runs("quick") and len(get_runs("quick")) == len(solved("quick")) - 1
+    with pytest.raises(NotImplementedError, match=r"TODO\(no_scheduler\)"):
+        Deliverables(tmp_path, "tiny", device="cpu", progress=False).train(NO_SCHEDULER)
+    run = solved("full")[NO_SCHEDULER]
+    assert not run.lr_decay and run.lr < solved("full")["fm_class"].lr and run.snapshots == (run.epochs,)
+
+
 def test_skeleton_imports_cleanly() -> None:
     code = "; ".join(f"import skeleton.{m}" for m in MODULES)
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)

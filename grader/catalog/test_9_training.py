@@ -13,11 +13,10 @@ from grader.checks import inputs, smoke
 from grader.checks import misconceptions as wrong
 from grader.checks import reference as ref
 from grader.checks.calls import first_call
-from grader.checks.expect import MATCHES, Mismatch, expect_close, expect_scalar, expect_true
+from grader.checks.expect import Mismatch, expect_close, expect_scalar, expect_true
 from grader.plugin import graded
 from grader.sandbox.student import Student, mock
-
-SIGMA = 0.5
+from grader.worker.smoke import SIGMA
 
 
 def _noise_std(noise: torch.Tensor, expected: float, what: str, mistakes: dict[str, float]) -> None:
@@ -27,7 +26,7 @@ def _noise_std(noise: torch.Tensor, expected: float, what: str, mistakes: dict[s
         return
     hint = next((label for label, s in mistakes.items() if abs(std - s) <= 0.05), None)
     raise Mismatch(what, f"  the noise had standard deviation {std:.3f} and mean {mean:.3f}; expected "
-                         f"{expected:g} and 0", None if hint is None else MATCHES + hint)
+                         f"{expected:g} and 0", mistake=hint)
 
 
 @graded("train.denoiser_loss: MSE between the UNet's output on x + 0.5 noise and the clean x", points=1)

@@ -8,19 +8,15 @@ such, and never costs a student points silently.
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
-from pathlib import Path
 
 import torch
+
+from ..paths import data_root
 
 
 class DataMissing(RuntimeError):
     """MNIST is not where DATA_ROOT says."""
-
-
-def data_root() -> Path:
-    return Path(os.environ.get("DATA_ROOT", "./data"))
 
 
 @lru_cache(maxsize=2)

@@ -15,10 +15,13 @@ MATCHES = "your answer matches a known mistake: "
 
 
 class Mismatch(AssertionError):
-    """A wrong answer. str(): the explanation; `hint`: the named mistake, if one matched."""
+    """A wrong answer, as data: `what` was checked, `detail` says what was expected and what came,
+    `mistake` names the known mistake the answer matches (misconceptions.py), `hint` is the text
+    shown for it (by default "your answer matches a known mistake: <mistake>")."""
 
-    def __init__(self, what: str, detail: str, hint: str | None = None) -> None:
-        self.what, self.detail, self.hint = what, detail, hint
+    def __init__(self, what: str, detail: str, hint: str | None = None, mistake: str | None = None) -> None:
+        self.what, self.detail, self.mistake = what, detail, mistake
+        self.hint = hint if hint is not None or mistake is None else MATCHES + mistake
         super().__init__(f"{what}\n{detail}" if detail else what)
 
 
@@ -66,17 +69,14 @@ def matching_mistake(got: torch.Tensor, wrong: dict[str, torch.Tensor] | None, r
     return None
 
 
-def _hint(label: str | None) -> str | None:
-    return MATCHES + label if label else None
-
 
 def expect_tensor(got: Any, what: str, shape: tuple[int, ...] | None = None, wrong: dict | None = None) -> torch.Tensor:
     """got is a finite tensor (of the given shape)."""
     if not isinstance(got, torch.Tensor):
         raise Mismatch(what, f"expected a tensor, got {describe(got)}")
     if shape is not None and tuple(got.shape) != tuple(shape):
-        hint = _hint(matching_mistake(got, wrong, RTOL, ATOL))
-        raise Mismatch(what, f"expected shape {tuple(shape)}, got shape {tuple(got.shape)}", hint)
+        mistake = matching_mistake(got, wrong, RTOL, ATOL)
+        raise Mismatch(what, f"expected shape {tuple(shape)}, got shape {tuple(got.shape)}", mistake=mistake)
     if got.is_floating_point() and not torch.isfinite(got).all():
         bad = int((~torch.isfinite(got)).sum())
         kinds = [k for k, f in (("NaN", torch.isnan), ("inf", torch.isinf)) if f(got).any()]
@@ -104,7 +104,7 @@ def expect_close(
         f"  expected: {describe(shown)}\n  got:      {describe(got)}\n"
         f"  largest difference {diff.max().item():.4g}" + (f" at index {worst}" if worst else "")
     )
-    raise Mismatch(what, detail, _hint(matching_mistake(got, wrong, rtol, atol)))
+    raise Mismatch(what, detail, mistake=matching_mistake(got, wrong, rtol, atol))
 
 
 def expect_scalar(

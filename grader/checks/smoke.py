@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from . import data, reference
-from .expect import Mismatch, expect_tensor, expect_true
+from .expect import Mismatch, describe, expect_tensor, expect_true
 
 FALL = 0.6
 # The trained UNet, rebuilt with the returned weights, on held-out test digits the grader noised itself: its error
@@ -47,7 +47,7 @@ def run(student: Any, part: str, seed: int = 0) -> tuple[dict[str, Any], dict[st
         raise RuntimeError(str(exc)) from None  # the grader's setup, reported as a grader error
     answer = student.train(part, {**cfg, "weights": True}, images, labels, timeout=cfg["budget_s"] + SAMPLE_ALLOWANCE_S,
                            seed=seed)
-    return answer, cfg
+    return answer_dict(answer, f"the training smoke run of {part}"), cfg
 
 
 def expect_learned_weights(student: Any, part: str, answer: dict[str, Any], cfg: dict[str, Any], what: str,
@@ -56,11 +56,19 @@ def expect_learned_weights(student: Any, part: str, answer: dict[str, Any], cfg:
     the student's sampler makes images of the right shape from them with the grader's seed."""
     images, _ = data.training_sample(cfg["steps"] * cfg["batch"] + 8, seed=0)
     inputs, target, fakes = held_out(part, cfg, images[8:])
-    value = student.evaluate(part, cfg, answer.get("state"), inputs, timeout=cfg["budget_s"] + SAMPLE_ALLOWANCE_S,
-                             seed=EVAL_SEED)
+    value = answer_dict(student.evaluate(part, cfg, answer.get("state"), inputs,
+                                         timeout=cfg["budget_s"] + SAMPLE_ALLOWANCE_S, seed=EVAL_SEED), what)
     if part != "denoiser":
         expect_samples(value, f"{what}: sampled from the returned weights", n_samples)
     expect_learned(value.get("outputs"), target, fakes, what)
+
+
+def answer_dict(value: Any, what: str) -> dict[str, Any]:
+    """The worker's answer to a training or evaluation request: a dict, or the submission's failure
+    (the student owns the worker: its reply is checked like any answer, never trusted to be well formed)."""
+    if not isinstance(value, dict):
+        raise Mismatch(what, f"  the worker's answer is a {type(value).__name__}, not the dict of results it sends")
+    return value
 
 
 def rerun_losses(student: Any, part: str, seed: int = 0) -> torch.Tensor:
@@ -68,20 +76,20 @@ def rerun_losses(student: Any, part: str, seed: int = 0) -> torch.Tensor:
     images, labels = data.training_sample(settings(part, student.device)["steps"] * cfg["batch"] + 8, seed=seed)
     answer = student.train(part, {**cfg, "sample": False}, images, labels,
                            timeout=cfg["budget_s"] + SAMPLE_ALLOWANCE_S, seed=seed)
-    return answer["losses"]
+    return answer_dict(answer, f"the rerun of {part}").get("losses")
 
 
 def expect_training(answer: dict[str, Any], cfg: dict[str, Any], what: str) -> torch.Tensor:
     """The loss is finite at every step, the run finished in its budget, and the loss fell."""
-    losses = answer["losses"]
+    losses = answer.get("losses")
     expect_true(isinstance(losses, torch.Tensor) and len(losses) > 0, f"{what}: the training loss",
                 "  no training step completed")
-    if answer["stopped"] == "nonfinite":
+    if answer.get("stopped") == "nonfinite":
         raise Mismatch(f"{what}: the training loss", f"  the loss became {losses[-1].item()} at step {len(losses)} "
                        f"(lr {cfg['lr']:g}, batch {cfg['batch']})",
                        "a NaN/inf loss: look for a division by sqrt(1 - alpha_bar) at a zero, log of 0, or an "
                        "unnormalised input")
-    if answer["stopped"] == "budget":
+    if answer.get("stopped") == "budget":
         raise Mismatch(f"{what}: the time budget",
                        f"  only {len(losses)} of {cfg['steps']} training steps ran within the budget of "
                        f"{cfg['budget_s']:g} s (hidden width {cfg['hidden']}, batch {cfg['batch']})",
@@ -98,9 +106,10 @@ def expect_training(answer: dict[str, Any], cfg: dict[str, Any], what: str) -> t
 
 def expect_reproducible(first: torch.Tensor, again: torch.Tensor, what: str, device: str) -> None:
     tol = 0.0 if device == "cpu" else 1e-4  # GPU reductions may reorder additions
-    same = len(again) == RERUN_STEPS and torch.allclose(first[:RERUN_STEPS], again, rtol=tol, atol=tol)
+    same = (isinstance(again, torch.Tensor) and again.shape == (RERUN_STEPS,) and again.dtype == first.dtype
+            and torch.allclose(first[:RERUN_STEPS], again, rtol=tol, atol=tol))
     expect_true(same, f"{what}: the same seed gives the same training run",
-                f"  first losses {first[:RERUN_STEPS].tolist()}, then with the same seed {again.tolist()}",
+                f"  first losses {first[:RERUN_STEPS].tolist()}, then with the same seed {describe(again)}",
                 "draw random numbers from torch's global generator (torch.randn/randint/rand) or from a generator "
                 "made inside the call, not from one created once at import, so that torch.manual_seed fixes the run")
 

@@ -14,9 +14,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-ASSETS = Path(__file__).resolve().parents[2] / "assets"
-WEIGHTS = ASSETS / "classifier.pt"
-CARD = ASSETS / "classifier.json"
+from ..paths import CLASSIFIER_CARD as CARD
+from ..paths import CLASSIFIER_WEIGHTS as WEIGHTS
 
 
 def _stage(cin: int, cout: int) -> nn.Sequential:

@@ -9,6 +9,15 @@ from .judge import Judge
 from .models import Models
 
 
+class FiguresFailed(AssertionError):
+    """Some figures (or the model behind them) failed: `failed` holds their verdicts."""
+
+    def __init__(self, failed: list[FigureVerdict], total: int) -> None:
+        self.failed = failed
+        lines = [f"{v.file} ({v.check}): {v.message}" for v in failed]  # the first names a failure
+        super().__init__("\n".join(lines + [f"({len(failed)} of {total} checks failed)"]))
+
+
 class FigureTests:
     def __init__(self, judge: Judge | None, missing: str, record: list[FigureVerdict],
                  models: Models | None = None) -> None:
@@ -36,6 +45,5 @@ class FigureTests:
                     self.record.append(verdict)
                 verdicts.append(verdict)
                 failed += [] if verdict.passed else [verdict]
-        if failed:  # the first line names a failure: the terminal table shows only that line
-            lines = [f"{v.file} ({v.check}): {v.message}" for v in failed]
-            raise AssertionError("\n".join(lines + [f"({len(failed)} of {len(verdicts)} checks failed)"]))
+        if failed:
+            raise FiguresFailed(failed, len(verdicts))

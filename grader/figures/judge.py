@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..paths import MANIFEST
 from ..results import FigureVerdict
 from ..submission.deliverables import Deliverables
 from . import checks
@@ -23,8 +24,6 @@ from .checks import Verdict
 from .copies import nearest_mnist
 from .images import FigureProblem, decode, read_losses
 from .tiles import LayoutError, expect_layout, find_tiles
-
-MANIFEST = Path(__file__).resolve().parents[2] / "assets" / "deliverables.json"
 
 
 def load_manifest(path: Path = MANIFEST) -> list[dict]:

@@ -132,21 +132,25 @@ class Models:
         if weights is None:
             why = self.deliverables.skipped.get(f"weights/{run}.pt")
             raise Problem(f"weights/{run}.pt was not read: {why}" if why else f"weights/{run}.pt is missing ({WHERE})")
+        if not weights:
+            raise Problem(f"weights/{run}.pt is empty ({WHERE})")
         settings = read_settings(self.deliverables, run)
         cfg = {"hidden": settings["num_hiddens"], "num_ts": settings["num_ts"]}
         pool, _ = data.training_sample(4096, seed=0)
         inputs, target, fakes = smoke.held_out(part, cfg, pool)
         load = {"weights": torch.frombuffer(bytearray(weights), dtype=torch.uint8),
                 "modulation": settings["modulation"]}
-        value = self.student.evaluate(part, cfg, None, {**load, "rows": 0, **inputs}, timeout=TIMEOUT_S, seed=SEED)
         what = f"weights/{run}.pt ({settings['profile']} profile, width {settings['num_hiddens']})"
+        value = smoke.answer_dict(self.student.evaluate(part, cfg, None, {**load, "rows": 0, **inputs},
+                                                        timeout=TIMEOUT_S, seed=SEED), what)
         on = "pure-noise inputs (the target: the mean digit)" if part == "purenoise" else "held-out digits"
         err = smoke.expect_learned(value.get("outputs"), target, fakes, what, on)
         measured = f"held-out error {err:.4g}, better than every cheap fake"
         if part not in ROWS:
             return measured, None, {"held_out_mse": err}
         rows, cols = ROWS[part], COLS[part]  # sampled only from a model that passed: sampling is the slow part
-        value = self.student.evaluate(part, cfg, None, {**load, "rows": rows}, timeout=TIMEOUT_S, seed=SEED)
+        value = smoke.answer_dict(self.student.evaluate(part, cfg, None, {**load, "rows": rows}, timeout=TIMEOUT_S,
+                                                        seed=SEED), what)
         samples = smoke.expect_samples(value, f"{what}: sampled with the grader's seed", rows * cols)
         tiles = as_tiles(samples, rows, cols)
         last = max((f for f in self.manifest if f.get("run") == run and f["kind"] == "grid"), key=lambda f: f["epoch"])

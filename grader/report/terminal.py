@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..checks.expect import MATCHES
 from ..results import GradingResult
 
 WIDTH = 60
@@ -22,8 +21,8 @@ def render_table(r: GradingResult, out: Path | None = None) -> str:
         lines.append(f"Failed ({len(failed)}):")
         for t in failed[:MAX_FAILED]:
             first = (t.message.strip().splitlines() or ["failed"])[0]
-            if t.hint and t.hint.startswith(MATCHES):  # the named mistake says more than the expression
-                first = "matches: " + t.hint[len(MATCHES) :]
+            if t.mistake:  # the named mistake says more than the expression
+                first = "matches: " + t.mistake
             lines.append(f"  {t.number:<5} {t.title[:40]:<40}  {first[:90]}")
         if len(failed) > MAX_FAILED:
             lines.append(f"  ... and {len(failed) - MAX_FAILED} more: see the report")

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..paths import ROOT
 from .limits import Limits
 from .stage import PACKAGE, Stage
 
@@ -85,7 +86,7 @@ def visible_folders(stage: Stage) -> list[tuple[str, bool]]:
     staged worker code and submission (read-only) and the worker's home. Nothing else of the
     machine exists for it (worker/confine.py: enter_own_root): not the grader's checkout beyond
     its virtual environment, not another checkout, not the TA's home, not other gradings."""
-    project = Path(__file__).resolve().parents[2]
+    project = ROOT
     python = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
     libs = {Path(p).resolve() for p in os.environ.get("LD_LIBRARY_PATH", "").split(":") if p.startswith("/")}
     # A library folder inside the project would bring the project in with it.

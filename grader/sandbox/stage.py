@@ -21,7 +21,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-WORKER_SOURCE = Path(__file__).resolve().parent.parent / "worker"
+from ..paths import WORKER
+
 WORKER_PACKAGE = "grader_worker"
 PACKAGE = "submission"
 
@@ -70,7 +71,7 @@ class Stage:
         (uid, gid) that gets home/, or None to keep the grader's user."""
         stage = cls(Path(tempfile.mkdtemp(prefix=PREFIX, dir=_traversable_tmp())), origin)
         (stage.root / OWNER).write_text(_process_id(os.getpid()) or "")
-        shutil.copytree(WORKER_SOURCE, stage.lib / WORKER_PACKAGE, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(WORKER, stage.lib / WORKER_PACKAGE, ignore=shutil.ignore_patterns("__pycache__"))
         for rel, content in files.items():
             path = stage.source_dir / rel
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,7 @@ MAX_UNPACKED = 50 << 20
 MAX_MEMBERS = 5000
 MAX_NAME = 255  # bytes in one file or folder name (the file system's limit)
 MAX_PATH = 1024  # bytes in an entry's whole path
+SKIP_DIRS = frozenset({"__pycache__", "__MACOSX", ".ipynb_checkpoints", ".git", "node_modules"})  # never read
 
 
 class Rejected(ValueError):

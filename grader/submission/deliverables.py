@@ -15,6 +15,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import archive
 from .archive import Rejected, extract_zip
 
 FIGURES, LOSSES, WEIGHTS = "figures", "losses", "weights"
@@ -22,10 +23,10 @@ SUFFIXES = {FIGURES: (".png", ".gif"), LOSSES: (".json",), WEIGHTS: (".pt", ".js
 # A quick-profile figure is ~50 kB, a sampling GIF under 1 MB; the handout's widest UNet (D = 128)
 # is 16 MB of float16 weights (32 MB saved in float32).
 MAX_FILE = {FIGURES: 8 << 20, LOSSES: 8 << 20, WEIGHTS: 40 << 20}
-MAX_TOTAL = 200 << 20
+MAX_BYTES = 200 << 20
 MAX_FILES = 200
 MAX_DEPTH = 4  # how deep in a submission a figures/ folder is looked for
-SKIP_DIRS = {"__pycache__", "__MACOSX", ".ipynb_checkpoints", ".git", "node_modules", "checkpoints"}
+SKIP_DIRS = archive.SKIP_DIRS | {"checkpoints"}  # and the resume state of make deliverables
 NONE_FOUND = "no figures/ folder in the submission: run make deliverables (or pass --figures DIR)"
 
 
@@ -64,8 +65,8 @@ def _read_folder(folder: Path, kind: str, out: Deliverables, total: list[int]) -
             out.skipped[key] = "a symbolic link or not a regular file"
         elif path.stat().st_size > (cap := MAX_FILE[kind]):
             out.skipped[key] = f"{path.stat().st_size >> 20} MB, more than the {cap >> 20} MB a file may have"
-        elif len(out.files) >= MAX_FILES or total[0] + path.stat().st_size > MAX_TOTAL:
-            out.skipped[key] = f"the deliverables exceed {MAX_FILES} files or {MAX_TOTAL >> 20} MB"
+        elif len(out.files) >= MAX_FILES or total[0] + path.stat().st_size > MAX_BYTES:
+            out.skipped[key] = f"the deliverables exceed {MAX_FILES} files or {MAX_BYTES >> 20} MB"
         else:
             out.files[key] = path.read_bytes()
             total[0] += len(out.files[key])

@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .archive import Rejected, extract_zip
+from .archive import SKIP_DIRS, Rejected, extract_zip
 from .deliverables import Deliverables, read_deliverables
 from .imports import imported_modules
 from .notebook import notebook_files, read_notebook
@@ -34,8 +34,7 @@ CONTRACT_MODULES = tuple(CONTRACT_NAMES)
 # A notebook's definitions are also offered as train.py: its stubs (Part 1's losses, the
 # training step) are graded in part 9, though the contract leaves training code free.
 NOTEBOOK_MODULES = (*CONTRACT_MODULES, "train")
-MAX_TOTAL = 50 << 20
-SKIP_DIRS = {"__pycache__", "__MACOSX", ".ipynb_checkpoints", ".git", "node_modules"}
+MAX_CODE_BYTES = 50 << 20
 
 
 @dataclass
@@ -127,8 +126,8 @@ def _from_folder(root: Path, sub: Submission, in_zip: bool = False) -> Submissio
         if f.suffix != ".py" or modules not in f.parents:
             continue
         total += f.stat().st_size
-        if total > MAX_TOTAL:
-            raise Rejected(f"the Python files add up to more than {MAX_TOTAL >> 20} MB")
+        if total > MAX_CODE_BYTES:
+            raise Rejected(f"the Python files add up to more than {MAX_CODE_BYTES >> 20} MB")
         sub.files[str(f.relative_to(modules))] = f.read_bytes()
     where = "." if modules == root else str(modules.relative_to(root))
     sub.notes.append(f"graded the {len(sub.files)} Python files in {where}")

@@ -20,7 +20,7 @@ MAX_MESSAGE = 512 << 20  # a response larger than this is refused (a runaway ten
 MOCK = "__mock__"  # marks a dict that the worker turns into a mock UNet
 MAX_ITEMS = 10_000
 MAX_DEPTH = 8
-MAX_TOTAL = 100_000
+MAX_WALK = 100_000
 
 
 def encode(obj: Any) -> bytes:
@@ -61,8 +61,8 @@ def recv(fd: int) -> Any:
 
 def to_wire(value: Any, depth: int = 0, budget: list[int] | None = None) -> Any:
     """A student's return value as plain data: CPU tensors, numbers, strings and containers, with at
-    most MAX_DEPTH levels and MAX_TOTAL containers' items in all (shared references count each time)."""
-    budget = [MAX_TOTAL] if budget is None else budget
+    most MAX_DEPTH levels and MAX_WALK containers' items in all (shared references count each time)."""
+    budget = [MAX_WALK] if budget is None else budget
     if depth > MAX_DEPTH:
         return "<nested too deeply>"
     if isinstance(value, torch.Tensor):
@@ -93,8 +93,8 @@ def to_wire(value: Any, depth: int = 0, budget: list[int] | None = None) -> Any:
 
 def first_device(value: Any, depth: int = 0, budget: list[int] | None = None) -> str | None:
     """The device of the first tensor in a (possibly nested) value, before it goes to the CPU
-    (looking at no more than MAX_TOTAL items, MAX_DEPTH levels deep, as to_wire)."""
-    budget = [MAX_TOTAL] if budget is None else budget
+    (looking at no more than MAX_WALK items, MAX_DEPTH levels deep, as to_wire)."""
+    budget = [MAX_WALK] if budget is None else budget
     if isinstance(value, torch.Tensor):
         return str(value.device)
     if isinstance(value, (list, tuple)) and depth <= MAX_DEPTH:
