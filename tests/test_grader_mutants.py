@@ -64,9 +64,15 @@ def test_mutants_are_well_formed() -> None:
         assert m.stub in stubs(), f"{m.name}: {m.stub} holds no solution region"
 
 
+# Stubs whose outcome only the figures show: the grader judges them by the student's own training
+# run (its figures and the model behind them), which a mutant in this suite cannot make afresh.
+JUDGED_BY_FIGURES = {"config.no_scheduler": "FM 2.6: the no-scheduler run's grid and weights (test_figures_fm_class)"}
+
+
 def test_every_stub_has_a_mutant() -> None:
-    missing = stubs() - {m.stub for m in MUTANTS}
+    missing = stubs() - {m.stub for m in MUTANTS} - set(JUDGED_BY_FIGURES)
     assert not missing, f"stubs without a realistic bug in mutants.py: {sorted(missing)}"
+    assert set(JUDGED_BY_FIGURES) <= stubs()
 
 
 @pytest.mark.parametrize("name", list(BY_NAME))

@@ -226,7 +226,7 @@ def test_missing_data_or_classifier_stop_before_grading(tmp_path: Path, monkeypa
     g = run_main(ROOT / "solution", tmp_path / "no-data", "--tests", "training")
     assert g.returncode == 2 and not g.results
     assert len(g.stderr.strip().splitlines()) == 1 and "MNIST" in g.stderr and "DATA_ROOT" in g.stderr
-    monkeypatch.setattr(prerequisites, "ASSETS", tmp_path)
+    monkeypatch.setattr(prerequisites, "CLASSIFIER_WEIGHTS", tmp_path / "classifier.pt")
     g = run_main(ROOT / "solution", tmp_path / "no-classifier", "--tests", "figures")
     assert g.returncode == 2 and "classifier" in g.stderr and not g.results
     assert prerequisites.missing(load_rubric(), "schedules,flow") == []  # parts that need neither
