@@ -162,8 +162,10 @@ def grade_one(sub: Submission, out: Path, version: str, grader_args: list[str], 
 
 
 def total_time(limit: float) -> float:
-    """The grader's --total-time under a batch limit: the limit less a margin for start-up and reports."""
-    return max(1.0, limit - min(120.0, 0.25 * limit))
+    """The grader's --total-time under a batch limit: the limit less a margin for start-up, stopping
+    the worker and writing the reports (a quarter of it, at least 10 s, at most 2 minutes: a busy
+    machine can take several seconds just to start the grader)."""
+    return max(1.0, limit - max(10.0, min(120.0, 0.25 * limit)))
 
 
 def _kill(proc: subprocess.Popen) -> None:
