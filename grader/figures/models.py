@@ -100,6 +100,7 @@ class Models:
         self.judge, self.student = judge, student
         self.deliverables, self.table, self.manifest = judge.deliverables, judge.table, judge.manifest
         self.verdicts: dict[str, FigureVerdict] = {}
+        self._pool: torch.Tensor | None = None  # training digits for the cheap fakes, drawn once per grading
 
     def verify(self, run: str) -> tuple[FigureVerdict, bool]:
         """(the verdict on the model behind `run`'s figures, whether it was measured just now)."""
@@ -136,8 +137,9 @@ class Models:
             raise Problem(f"weights/{run}.pt is empty ({WHERE})")
         settings = read_settings(self.deliverables, run)
         cfg = {"hidden": settings["num_hiddens"], "num_ts": settings["num_ts"]}
-        pool, _ = data.training_sample(4096, seed=0)
-        inputs, target, fakes = smoke.held_out(part, cfg, pool)
+        if self._pool is None:
+            self._pool = data.training_sample(4096, seed=0)[0]
+        inputs, target, fakes = smoke.held_out(part, cfg, self._pool)
         load = {"weights": torch.frombuffer(bytearray(weights), dtype=torch.uint8),
                 "modulation": settings["modulation"]}
         what = f"weights/{run}.pt ({settings['profile']} profile, width {settings['num_hiddens']})"
