@@ -36,10 +36,10 @@ test: setup
 	$(PY) -m pytest -q -n $(JOBS) --no-loadscope-reorder --junitxml=build/junit.xml
 	@$(MAKE) --no-print-directory test-unprivileged
 
-# As root (CI), the sandbox's, the loader's and the hostile corpus's tests once more as an ordinary user:
-# the grader's non-root mode, where the worker's isolation comes from user namespaces (tools/unprivileged.py).
-# The sandbox's tests and every case of the hostile corpus (tests/grader_fixtures/corpus.py);
-# build/junit-unprivileged.xml feeds docs/validity.md.
+# As root (CI), the sandbox's tests once more as an ordinary user: the grader's non-root mode, where the
+# worker's isolation comes from user namespaces (tools/unprivileged.py). With them, every case of the hostile
+# corpus whose defence is the worker's confinement (tests/grader_fixtures/corpus.py: the others are defended
+# by the grader's own code, the same in both modes); build/junit-unprivileged.xml feeds docs/validity.md.
 UNPRIVILEGED_TESTS := tests/test_grader_sandbox.py
 test-unprivileged: setup
 	@if [ "$$(id -u)" = 0 ]; then \

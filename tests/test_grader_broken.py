@@ -13,10 +13,16 @@ from tests.grader_fixtures.grading import CODE_MAX, graded, workdir
 from tests.grader_fixtures.variants import HINTS, MISTAKES, VARIANTS, Variant
 
 
-def _grade(variant: Variant):
+def _grade(variant: Variant, tests: str = "all"):
     folder = variant.build(workdir("variants"))
     args = ("--timeout", str(variant.timeout)) if variant.timeout else ()
-    return graded(str(folder), *args)
+    return graded(str(folder), "--tests", tests, *args)
+
+
+def _mistakes():
+    """The known mistakes, graded on the parts of the tests that must name them."""
+    entries = load_rubric().entries
+    return _grade(MISTAKES, ",".join(sorted({entries[t].part for t in HINTS})))
 
 
 @pytest.mark.parametrize("name", list(VARIANTS))
@@ -43,7 +49,7 @@ def test_infinite_loop_costs_only_its_tests() -> None:
 
 @pytest.mark.parametrize("test_id", list(HINTS))
 def test_known_mistakes_are_named(test_id: str) -> None:
-    test = _grade(MISTAKES).by_id()[test_id]
+    test = _mistakes().by_id()[test_id]
     assert test["status"] == "failed"
     assert HINTS[test_id] in test["output"], test["output"]
     # The matched mistake travels as data too (no report parses the message for it).

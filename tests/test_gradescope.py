@@ -21,9 +21,10 @@ from pathlib import Path
 import pytest
 
 from grader.submission import load_submission
-from tests.grader_fixtures.grading import CODE_MAX, FIGURE_TESTS, validate
+from tests.grader_fixtures.grading import CODE_MAX, FIGURE_TESTS, graded, validate
 from tests.grader_fixtures.hostile import Hostile, _cheat_interp
 from tests.grader_fixtures.variants import FLOW, ROOT, SOLUTION
+from tools.bench import verdicts
 from tools.make_gradescope import SCRIPTS, build
 
 pytestmark = pytest.mark.slow
@@ -145,6 +146,9 @@ def test_reference_gets_full_marks_on_the_code(layout: Layout) -> None:
     assert run.results["score"] == CODE_MAX
     assert all(run.by_id()[t]["score"] == 0 for t in FIGURE_TESTS)  # no figures/ uploaded
     assert (layout.root / "results" / "report.html").exists()
+    # Determinism: this grading and the command's own grading of the reference (another process, another
+    # installation, another entry point) agree on every test's score, status and message, training included.
+    assert verdicts(run.results) == verdicts(graded("solution").results)
 
 
 def test_skeleton_scores_zero(layout: Layout) -> None:

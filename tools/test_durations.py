@@ -20,7 +20,7 @@ from pathlib import Path
 # Which kind of work each test file is (issue 12's breakdown); anything else is "unit and other".
 KINDS = {
     "grading corpora": ("test_grader_mutants", "test_grader_correct", "test_grader_hostile", "test_grader_broken"),
-    "reference and skeleton grades": ("test_grader_solution", "test_grader_skeleton", "test_grader_determinism",
+    "reference and skeleton grades": ("test_grader_solution", "test_grader_skeleton",
                                       "test_grader_notebook", "test_grader_report", "test_grader_submission"),
     "training": ("test_train", "test_grader_training", "test_deliverables", "test_classifier"),
     "deliverables (quick profile) and figures": ("test_quick_deliverables", "test_grader_figures"),

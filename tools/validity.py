@@ -79,16 +79,20 @@ def render() -> str:
         "[security.md](security.md). Each is graded to completion: the grader exits 0 with a complete",
         "`results.json`, the submission loses exactly what its code breaks and gains nothing from the",
         "attack. \"holds\" is the test passing; the second column is the pass of `make test` as the",
-        "ordinary user `nobody` (which runs the sandbox tests and the whole corpus again).",
+        "ordinary user `nobody`, which runs the sandbox tests again and every case whose defence is the",
+        "worker's confinement (it differs between the two modes: a uid of its own as root, a user namespace",
+        "otherwise). \"same code\": the grader's own code defends it (its loader, its reading of the",
+        "worker's replies, its deadlines, its checks), which does not depend on the mode.",
         "",
     ]
     as_root = Counter(main.get(c.test) for c in cases)
-    as_user = Counter(nobody.get(c.test) for c in cases)
+    as_user = Counter(nobody.get(c.test) for c in cases if c.both_modes)
     lines += [
         f"**{len(cases)} cases in {len({c.cls for c in cases})} classes.** As root: {as_root['passed']} hold, "
         f"{as_root['failed']} failed, {as_root['skipped']} skipped, {as_root[None]} not run. As an ordinary user: "
         f"{as_user['passed']} hold, {as_user['failed']} failed, {as_user['skipped']} skipped (only root can stop "
-        f"them), {as_user[None]} not in that pass.",
+        f"them), {as_user[None]} missing from that pass; {sum(not c.both_modes for c in cases)} are defended by the "
+        "same code in both modes.",
         "",
     ]
     for key, title in CLASSES.items():
@@ -98,7 +102,8 @@ def render() -> str:
         lines += [f"### {title}", "", "| case | as root | as an ordinary user | test |", "| --- | --- | --- | --- |"]
         for c in members:
             test = c.test.split("::", 1)
-            lines.append(f"| {c.what} | {SHOWN[main.get(c.test)]} | {SHOWN[nobody.get(c.test)]} | "
+            user = SHOWN[nobody.get(c.test)] if c.both_modes or c.test in nobody else "same code"
+            lines.append(f"| {c.what} | {SHOWN[main.get(c.test)]} | {user} | "
                          f"`{Path(test[0]).name}::{test[1]}` |")
         lines.append("")
     lines += [
@@ -107,8 +112,10 @@ def render() -> str:
         "",
         "## Determinism",
         "",
-        "`tests/test_grader_determinism.py` grades the reference twice, training smoke tests included, and",
-        "requires every test's score, status and message to be identical. `make bench` grades it 10 times",
+        "`tests/test_gradescope.py::test_reference_gets_full_marks_on_the_code` grades the reference through",
+        "Gradescope's `run_autograder` (its own installation and process) and compares it with the command's",
+        "own grading of it, training smoke tests included: every test's score, status and message must be",
+        "identical. `make bench` grades it 10 times",
         "and reports the spread in [benchmarks.md](benchmarks.md) (goal: zero).",
         "",
     ]

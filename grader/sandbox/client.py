@@ -142,6 +142,7 @@ class WorkerProcess:
         number: int = 1,
     ) -> None:
         self.limits = limits
+        self._limit_s = limits.timeout_s  # the running request's limit, for the timeout message
         self.device = device
         self.log_path = stage.root / f"worker-{number}.log"
         req_r, self._req_w = os.pipe()
@@ -195,6 +196,7 @@ class WorkerProcess:
     def request(self, req: dict[str, Any], timeout: float) -> dict[str, Any]:
         self.hello  # noqa: B018 - a request goes to a worker that has started
         deadline = time.monotonic() + timeout
+        self._limit_s = timeout
         self._send(req, deadline)
         return self._receive(deadline, "answering")
 
@@ -250,7 +252,7 @@ class WorkerProcess:
                 self.kill()
                 if doing == "starting":
                     raise WorkerStartError(f"the worker did not start within {self.limits.startup_s:g} s")
-                raise WorkerTimeout(f"did not finish within {self._timeout_text(doing)}")
+                raise WorkerTimeout(f"did not finish within {self._timeout_text()}")
             readable, writable, _ = select.select([] if write else [fd], [fd] if write else [], [], min(left, 0.25))
             if readable or writable:
                 return
@@ -258,8 +260,8 @@ class WorkerProcess:
                 self.kill()
                 raise WorkerGone(f"used more than {self.limits.host_rss_mb} MiB of memory and was stopped")
 
-    def _timeout_text(self, doing: str) -> str:
-        return f"{self.limits.timeout_s:g} s (an infinite loop, or far too slow?); the worker was stopped"
+    def _timeout_text(self) -> str:
+        return f"{self._limit_s:.3g} s (an infinite loop, or far too slow?); the worker was stopped"
 
     def _rss_mb(self) -> float:
         """Resident memory of the worker's whole process tree (the process started here is only the

@@ -2,7 +2,7 @@
 loss on real MNIST batches (sent by the grader), then sampled with the student's sampler.
 
     {"op": "train", "part": "ddpm_class", "images": uint8 (N, 1, 28, 28), "labels": (N,),
-     "hidden": 8, "steps": 60, "batch": 32, "lr": 3e-3, "num_ts": 300, "budget_s": 20,
+     "hidden": 8, "steps": 60, "batch": 32, "lr": 3e-3, "num_ts": 100, "budget_s": 15,
      "threads": 2, "seed": 0, "weights": True, "sample": False}
     -> {"losses": float64 (steps run,), "state": {...} (with "weights"), "samples": (n, 1, 28, 28)
         (with "sample"), "train_s": ..., "stopped": None | "budget" | "nonfinite"}
@@ -14,13 +14,17 @@ Only numbers and images go back; every verdict is computed in the grader.
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from .failures import StudentFailure
 
 SIGMA = 0.5  # Part 1.2.1's noise level
 GUIDANCE = 5.0
@@ -29,6 +33,24 @@ N_TIME_SAMPLES = 8
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 Sampler = Callable[[], dict[str, torch.Tensor]]
+STUCK_S = 10.0  # past the training budget, a step still running is stuck (an infinite loop in the student's code)
+
+
+@contextlib.contextmanager
+def _stuck_after(seconds: float, what: str) -> Iterator[None]:
+    """Stop a stuck step from inside the worker, so an honest student hears of it at once and the
+    grade goes on in the same worker. (Only a courtesy: the grader's own deadline stays the limit.)"""
+    def stop(signum: int, frame: Any) -> None:
+        raise StudentFailure("timeout", f"{what} did not finish within {seconds:g} s, its training budget and "
+                                        f"{STUCK_S:g} s more (an infinite loop, or far too slow?)")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _schedule(mods: dict[str, Any], num_ts: int, device: torch.device) -> dict[str, torch.Tensor]:
@@ -92,6 +114,26 @@ def train(import_module: Callable[[str], Any], req: dict[str, Any], device: torc
     images = req["images"].to(device, torch.float32) / 255.0  # MNIST pixels in [0, 1], as in the handout
     labels = req["labels"].to(device, torch.long)
     held_out, images, labels = images[:8], images[8:], labels[8:]
+    with _stuck_after(float(req["budget_s"]) + STUCK_S, f"the training smoke run of {req['part']}"):
+        model, losses, stopped, train_s, sample = _train(mods, req, device, images, labels, held_out)
+
+    answer: dict[str, Any] = {"losses": torch.tensor(losses, dtype=torch.float64), "stopped": stopped,
+                              "train_s": train_s, "steps": int(req["steps"])}
+    if req.get("weights"):  # for the grader to judge them on inputs the run never saw
+        answer["state"] = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    if req.get("sample", False) and stopped is None:  # (the grader samples from the returned weights instead)
+        start = time.monotonic()
+        model.eval()
+        with torch.no_grad():
+            out = sample()
+        answer.update({k: v.detach().float().cpu() if isinstance(v, torch.Tensor) else v for k, v in out.items()})
+        answer["sample_s"] = time.monotonic() - start
+    return answer
+
+
+def _train(mods: dict[str, Any], req: dict[str, Any], device: torch.device, images: torch.Tensor,
+           labels: torch.Tensor, held_out: torch.Tensor) -> tuple[nn.Module, list[float], str | None, float, Sampler]:
+    """The training loop: the model, its losses, why it stopped early (if it did), seconds, its sampler."""
     batch, steps = int(req["batch"]), int(req["steps"])
     order = torch.randperm(len(images), generator=torch.Generator().manual_seed(int(req.get("seed", 0))))
     model, loss_fn, sample = _part(req["part"], mods, req, device, held_out)
@@ -117,20 +159,7 @@ def train(import_module: Callable[[str], Any], req: dict[str, Any], device: torc
         if time.monotonic() - start > float(req["budget_s"]):
             stopped = "budget"
             break
-    train_s = time.monotonic() - start
-
-    answer: dict[str, Any] = {"losses": torch.tensor(losses, dtype=torch.float64), "stopped": stopped,
-                              "train_s": train_s, "steps": steps}
-    if req.get("weights"):  # for the grader to judge them on inputs the run never saw
-        answer["state"] = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    if req.get("sample", False) and stopped is None:  # (the grader samples from the returned weights instead)
-        start = time.monotonic()
-        model.eval()
-        with torch.no_grad():
-            out = sample()
-        answer.update({k: v.detach().float().cpu() if isinstance(v, torch.Tensor) else v for k, v in out.items()})
-        answer["sample_s"] = time.monotonic() - start
-    return answer
+    return model, losses, stopped, time.monotonic() - start, sample
 
 
 PARTS = ("denoiser", "purenoise", "ddpm_time", "ddpm_class", "fm_time", "flow")
