@@ -1,5 +1,5 @@
-"""The rubric: the parts (rubric.toml), the graded tests declared in the catalog, and the
-thresholds of the figure checks (rubric.toml).
+"""The rubric: the parts (rubric.toml) and the graded tests declared in the catalog. (The figure
+checks' thresholds are beside the checks, grader/figures/checks.py, and a figure's own in the manifest.)
 
 Each graded test declares itself where it is written, in its catalog file:
 
@@ -7,7 +7,9 @@ Each graded test declares itself where it is written, in its catalog file:
     def test_ddpm_schedule(student): ...
 
 The declarations are read from the source with `ast` (literals only), so the rubric is known
-without importing the catalog (torch, the sandbox). A catalog file `test_<n>_<name>.py` holds the
+without importing the catalog (torch, the sandbox). The known mistakes a test can name are read from
+its code as well: the functions of grader/checks/misconceptions.py it calls, itself or through the
+helpers of its file, so they cannot drift from what it checks. A catalog file `test_<n>_<name>.py` holds the
 tests of the n-th part of rubric.toml's [parts]; the report's order is part order, then file order.
 """
 
@@ -15,9 +17,10 @@ from __future__ import annotations
 
 import ast
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .paths import GRADER
 from .paths import RUBRIC as RUBRIC_PATH
 
 VISIBILITIES = ("visible", "hidden", "after_published")
@@ -37,6 +40,7 @@ class Entry:
     visibility: str
     hint: str | None
     number: str  # "3.2": part 3, second test
+    misconceptions: tuple[str, ...] = ()  # the functions of checks/misconceptions.py whose mistakes it can name
 
     @property
     def public(self) -> bool:
@@ -55,7 +59,6 @@ class Entry:
 class Rubric:
     parts: dict[str, str]  # key -> title, in order
     entries: dict[str, Entry]  # test id -> entry, in order
-    figures: dict[str, dict] = field(default_factory=dict)  # check name -> thresholds (and per-figure overrides)
 
     @property
     def max_score(self) -> float:
@@ -63,14 +66,16 @@ class Rubric:
 
 
 def load_rubric(path: Path = RUBRIC_PATH, catalog: Path | None = None) -> Rubric:
-    """rubric.toml's parts and figure thresholds, and the tests declared in `catalog` (by default
+    """rubric.toml's parts and the tests declared in `catalog` (by default
     the catalog/ folder beside rubric.toml)."""
     with open(path, "rb") as f:
         data = tomllib.load(f)
     parts = data.pop("parts", {})
     if not parts:
         raise RubricError(f"{path.name}: no [parts] table")
-    figures = _figure_thresholds(data.pop("figures", {}), path.name)
+    if "figures" in data:
+        raise RubricError(f"{path.name}: [figures.*] tables are gone: a figure check's thresholds are the defaults "
+                          "of its function in grader/figures/checks.py, a figure's own in the manifest")
     if data:
         raise RubricError(f"{path.name}: unknown tables {sorted(data)}: a test's points, visibility and hint "
                           "are declared with @graded in its catalog file")
@@ -80,7 +85,9 @@ def load_rubric(path: Path = RUBRIC_PATH, catalog: Path | None = None) -> Rubric
             if test_id in entries:
                 raise RubricError(f"{file.name}: {test_id} is declared twice (also in part {entries[test_id].part})")
             entries[test_id] = _entry(test_id, part, spec, f"{number}.{i}", f"{file.name}: {test_id}")
-    return Rubric(dict(parts), entries, figures)
+        for test_id, names in misconceptions_named(file).items():
+            entries[test_id] = replace(entries[test_id], misconceptions=names)
+    return Rubric(dict(parts), entries)
 
 
 def _catalog_files(catalog: Path, parts: list[str]) -> list[tuple[int, str, Path]]:
@@ -119,6 +126,56 @@ def declarations(file: Path) -> list[tuple[str, dict]]:
     return found
 
 
+MISCONCEPTIONS = "grader.checks.misconceptions"
+
+
+def misconceptions_named(file: Path) -> dict[str, tuple[str, ...]]:
+    """Test id -> the misconceptions.py functions its code calls, directly or through the module-level
+    functions of its file that it calls (transitively), in the order of first use."""
+    tree = ast.parse(file.read_text(), str(file))
+    aliases = {a.asname or a.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+               and node.module == MISCONCEPTIONS.rsplit(".", 1)[0] for a in node.names if a.name == "misconceptions"}
+    functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+
+    def uses(node: ast.AST) -> tuple[list[str], list[str]]:
+        named, calls = [], []
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and sub.value.id in aliases:
+                named.append(sub.attr)
+            elif isinstance(sub, ast.Name) and sub.id in functions and sub.id != getattr(node, "name", None):
+                calls.append(sub.id)
+        return named, calls
+
+    found = {}
+    for name in (n for n in functions if n.startswith("test_")):
+        seen, todo, named = {name}, [name], []
+        while todo:
+            more, calls = uses(functions[todo.pop(0)])
+            named += more
+            todo += [c for c in calls if c not in seen and not c.startswith("test_")]
+            seen.update(calls)
+        found[name] = tuple(dict.fromkeys(named))
+    return found
+
+
+def mistake_labels(function: str, path: Path = GRADER / "checks" / "misconceptions.py") -> list[str]:
+    """The labels of the known mistakes a misconceptions.py function returns: the string keys of its dict
+    literals (an f-string label is shown with {...} for what it computes)."""
+    tree = ast.parse(path.read_text(), str(path))
+    node = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == function), None)
+    if node is None:
+        raise RubricError(f"misconceptions.py has no function {function}")
+    labels = []
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Dict):
+            for key in sub.keys:
+                if isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value not in labels:
+                    labels.append(key.value)
+                elif isinstance(key, ast.JoinedStr):
+                    labels.append("".join(v.value if isinstance(v, ast.Constant) else "{...}" for v in key.values))
+    return [label for label in labels if " " in label]  # keys such as "alphas" group the labels of one quantity
+
+
 def _entry(test_id: str, part: str, spec: dict, number: str, where: str) -> Entry:
     points = spec.get("points")
     if isinstance(points, bool) or not isinstance(points, (int, float)) or points < 0:
@@ -132,23 +189,3 @@ def _entry(test_id: str, part: str, spec: dict, number: str, where: str) -> Entr
     if hint is not None and not isinstance(hint, str):
         raise RubricError(f"{where}: the hint must be a string")
     return Entry(test_id, part, title, float(points), visibility, hint, number)
-
-
-def _is_value(v: object) -> bool:
-    return isinstance(v, (int, float)) or (isinstance(v, list) and all(isinstance(x, int) for x in v))
-
-
-def _figure_thresholds(tables: dict, name: str) -> dict[str, dict]:
-    """[figures.<check>]: numbers (or lists of integers), and inline tables of the same keyed by figure id."""
-    for check, table in tables.items():
-        where = f"{name} [figures.{check}]"
-        if not isinstance(table, dict):
-            raise RubricError(f"{where}: expected a table of thresholds")
-        for key, value in table.items():
-            if isinstance(value, dict):
-                bad = [k for k, v in value.items() if k not in table or not _is_value(v)]
-                if bad:
-                    raise RubricError(f"{where} {key}: overrides {bad} are not thresholds of this check")
-            elif not _is_value(value):
-                raise RubricError(f"{where}: {key} must be a number")
-    return tables

@@ -10,6 +10,7 @@ The grader runs more tests after you submit, so full marks here are a start, not
 from __future__ import annotations
 
 import io
+import json
 import os
 import sys
 from contextlib import redirect_stderr, redirect_stdout
@@ -28,6 +29,7 @@ class Result:
     points: float
     passed: bool = True
     message: str = ""
+    covers: tuple[str, ...] = ()  # the grader's tests whose contract side it checks
 
 
 def _todo(exc: BaseException | None) -> str | None:
@@ -71,7 +73,9 @@ class Collector:
         for item in items:
             marker = item.get_closest_marker("points")
             part = item.path.stem.removeprefix("test_public_")
-            self.results[item.nodeid] = Result(part, item.name, float(marker.args[0]) if marker else 0.0)
+            covers = item.get_closest_marker("covers")
+            self.results[item.nodeid] = Result(part, item.name, float(marker.args[0]) if marker else 0.0,
+                                               covers=tuple(covers.args) if covers else ())
 
     def pytest_collectreport(self, report) -> None:
         if report.failed:
@@ -122,10 +126,24 @@ def report(results: list[Result], errors: list[str]) -> str:
     passed = sum(r.passed for r in results)
     lines += [
         "",
-        f"self-check: score {score:g}/{total:g} ({passed} of {len(results)} public tests passed); "
-        "the full grader runs more tests (hidden ones) after you submit",
+        f"self-check: score {score:g}/{total:g} ({passed} of {len(results)} public tests passed); {_covered(results)}; "
+        "this is not your grade: the full grader runs more tests (hidden ones) after you submit",
     ]
     return "\n".join(lines)
+
+
+def _covered(results: list[Result]) -> str:
+    """Which of the grader's tests the self-check covers (their contract side only), by their numbers."""
+    try:
+        known = json.loads((TESTS / "covers.json").read_text())
+    except (OSError, ValueError):
+        known = {}
+    named = list(dict.fromkeys(name for r in results for name in r.covers))
+    numbers = sorted((known.get(n, {}).get("number", n) for n in named),
+                     key=lambda x: [int(p) if p.isdigit() else 0 for p in x.split(".")])
+    worth = sum(known.get(n, {}).get("points", 0) for n in named)
+    return (f"it checks the contract side of {len(named)} of the grader's tests ({', '.join(numbers)}; "
+            f"{worth:g} points of the grade), not their numbers")
 
 
 def main(argv: list[str] | None = None) -> int:

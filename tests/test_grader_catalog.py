@@ -14,7 +14,7 @@ import torch
 from grader.checks import inputs, unet_counts
 from grader.checks import misconceptions as wrong
 from grader.checks import reference as ref
-from grader.rubric import VISIBILITIES, RubricError, load_rubric
+from grader.rubric import VISIBILITIES, RubricError, load_rubric, misconceptions_named, mistake_labels
 from grader.worker.mocks import make_mock
 from solution import diffusion, flow, schedules
 from solution import unet as U
@@ -40,6 +40,28 @@ def test_rubric_rules() -> None:
         assert any(e.public for e in mine), part  # each part ships at least one public test to students
         assert [e.number for e in mine] == [f"{n}.{i}" for i in range(1, len(mine) + 1)]
     assert rubric.max_score == sum(e.points for e in rubric.entries.values())
+
+
+def test_the_mistakes_a_test_can_name_are_read_from_its_code(tmp_path: Path) -> None:
+    """Through the helpers of its file too; every group of known mistakes is named by some test, and the
+    labels read statically are the ones the functions compute."""
+    entries = load_rubric().entries
+    assert entries["test_q_sample_closed_form"].misconceptions == ("q_sample",)  # through _check
+    assert entries["test_p_losses_unet_inputs"].misconceptions == ("q_sample",)
+    assert entries["test_add_noise_default"].misconceptions == ()
+    groups = [n.name for n in ast.parse(Path(wrong.__file__).read_text()).body
+              if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")]
+    assert sorted(groups) == sorted({m for e in entries.values() for m in e.misconceptions})
+    x0, noise, t = inputs.images(2), inputs.noise(2), inputs.steps([5, 7])
+    assert mistake_labels("q_sample") == list(wrong.q_sample(x0, t, ref.schedule(300), noise))
+    # A new test calling a helper that calls another misconceptions group names it.
+    file = tmp_path / "test_1_x.py"
+    file.write_text("from grader.checks import misconceptions as bad\n"
+                    "def _inner(): return bad.fm_sample\n"
+                    "def _outer(): return _inner()\n"
+                    "@graded('t', points=1)\n"
+                    "def test_x(student): _outer(); bad.guidance\n")
+    assert misconceptions_named(file) == {"test_x": ("guidance", "fm_sample")}
 
 
 @pytest.mark.parametrize("decorator, message", [

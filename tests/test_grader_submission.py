@@ -72,15 +72,23 @@ def test_zip_larger_than_the_limit_is_rejected(tmp_path: Path) -> None:
     assert sub.rejected and "MB" in sub.rejected
 
 
-def test_zip_of_the_solution_passes_the_public_tests() -> None:
+def test_zip_of_the_solution_is_graded_like_its_folder() -> None:
+    """A zip holding the package folder is unpacked and graded (on three parts: what is graded does not
+    depend on the form, see test_grader_correct and test_gradescope)."""
     entries = {f"hw/{p.name}": p.read_bytes() for p in (ROOT / "solution").glob("*.py")}
     path = _zip(workdir("zips") / "solution.zip", entries)
-    g = graded(str(path), "--tests", "public")
+    parts = "schedules,q_sample,flow"
+    g = graded(str(path), "--tests", parts)
     assert g.returncode == 0, g.stderr
-    public = {k: e for k, e in load_rubric().entries.items() if e.public}
-    assert set(g.by_id()) == set(public)  # only the public tests ran
-    assert g.results["score"] == sum(e.points for e in public.values() if e.part != "figures")
-    assert g.figures_missing()  # the zip holds no figures/
+    chosen = {k: e for k, e in load_rubric().entries.items() if e.selected(parts)}
+    assert set(g.by_id()) == set(chosen) and not g.failed()
+    assert g.results["score"] == sum(e.points for e in chosen.values())
+    assert "(zip)" in g.report_md and "solution.zip" in g.report_md  # graded as the zip it is
+
+
+def test_public_selects_the_tests_students_see() -> None:
+    entries = load_rubric().entries.values()
+    assert {e.id for e in entries if e.selected("public")} == {e.id for e in entries if e.visibility == "visible"}
 
 
 def test_rejected_zip_still_completes_with_zero(tmp_path: Path) -> None:

@@ -21,7 +21,6 @@ import pytest
 import torch
 
 from grader.figures.judge import Judge
-from grader.rubric import load_rubric
 from grader.run import grade
 from grader.submission.deliverables import load_deliverables
 from solution.config import get_runs
@@ -162,7 +161,7 @@ def test_a_fresh_unit_reproduces_the_shipped_losses_and_verdicts() -> None:
     test = {"fm_time": "test_figures_fm_time"}[FRESH_UNIT]
     after = _figure_grade(mixed, workdir("fresh-unit-grades") / "mixed", test)
     assert f"{FRESH_UNIT}_model" in after and all(v["passed"] for v in after.values()), after
-    judge = Judge(load_deliverables(shipped), load_rubric().figures)
+    judge = Judge(load_deliverables(shipped))
     for f in ours:  # what the checks measured on the fresh figures is what they measured on the shipped ones
         before = judge.judge(f)
         assert before.passed, before.message

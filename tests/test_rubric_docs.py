@@ -38,7 +38,8 @@ def test_a_ta_adds_a_graded_test_by_editing_one_file() -> None:
     for folder in ("grader", "solution", "tools", "docs", "assets"):
         shutil.copytree(ROOT / folder, copy / folder,
                         ignore=shutil.ignore_patterns("__pycache__", "quick-deliverables"))
-    (copy / "student").mkdir()
+    shutil.copytree(ROOT / "student" / "public_tests", copy / "student" / "public_tests",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("README.md", "student/README.md"):
         shutil.copy(ROOT / name, copy / name)
     example = _example()

@@ -30,6 +30,7 @@ EXPECTED = {
         "check.py",
         "assignment.ipynb",
         "public_tests/pytest.ini",
+        "public_tests/covers.json",
         *(f"public_tests/{name}" for name in PUBLIC_TESTS),
         *(f"{PACKAGE}/{p.name}" for p in (ROOT / "skeleton").glob("*.py")),
     )
@@ -166,7 +167,8 @@ def test_no_grader_or_hidden_test(release: Path) -> None:
 
 def test_no_golden_values(release: Path) -> None:
     files = [p for p in release.rglob("*") if p.is_file()]
-    assert not [p for p in files if p.suffix not in (".py", ".ipynb", ".md", ".txt", ".ini", "")]
+    assert not [p for p in files if p.suffix not in (".py", ".ipynb", ".md", ".txt", ".ini", "")
+                and p.name != "covers.json"]  # the grader tests the self-check covers: names and numbers
     assets = {p.read_bytes() for p in (ROOT / "assets").rglob("*") if p.is_file()}
     assert not [p for p in files if p.read_bytes() in assets]
     assert not (release / "assets").exists()
@@ -179,7 +181,17 @@ def test_self_check_on_the_unpacked_skeleton(release: Path) -> None:
     assert got == 0 and total > 30
     todos = set(re.findall(r"TODO\((\w[\w.]*)\)", done.stdout))
     assert {"Conv.__init__", "add_noise", "q_sample", "p_sample", "ddpm_sample", "fm_interpolate"} <= todos
-    assert "the full grader runs more tests" in done.stdout
+    assert "this is not your grade: the full grader runs more tests" in done.stdout
+    # The grader's tests it covers, by the numbers of the grader's rubric (written into covers.json from the
+    # declarations and the self-check's covers markers), none of them hidden.
+    rubric = load_rubric().entries
+    named = {n for p in (release / "public_tests").glob("test_public_*.py")
+             for n in re.findall(r'covers\(([^)]*)\)', p.read_text()) for n in re.findall(r'"(\w+)"', n)}
+    assert named and all(rubric[n].visibility == "visible" for n in named)
+    covered = re.search(r"the contract side of (\d+) of the grader's tests \(([^;]+);", done.stdout)
+    assert covered and int(covered[1]) == len(named)
+    assert covered[2].split(", ") == sorted((rubric[n].number for n in named),
+                                            key=lambda x: [int(p) for p in x.split(".")])
     assert not list(release.rglob("__pycache__")), "the self-check left bytecode behind"
 
 

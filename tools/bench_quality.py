@@ -24,7 +24,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from grader.checks.data import mnist_uint8  # noqa: E402
+from grader.data import mnist_uint8  # noqa: E402
 from grader.figures.classifier import load_classifier  # noqa: E402
 from solution.config import get_runs  # noqa: E402
 from solution.data import one_hot  # noqa: E402

@@ -70,9 +70,10 @@ flow-matching model. Cells that say `raise NotImplementedError("TODO(...)")` are
 fill in: the message says what to write. Everything else is provided.
 
 **How to work.** Run the cells in order. After filling in a part, train that part below: its
-figure shows at once whether it works. (The release's `python check.py` runs the public tests
-on the modules in `hw/`; a notebook gets the same public tests' results as soon as it is
-submitted.) The images are float tensors `(N, 1, 28, 28)` with pixels in `[0, 1]`.
+figure shows at once whether it works. (The release's `python check.py` checks the modules in
+`hw/` against the contract: shapes, calls and seeding, with stand-in networks. It is not the
+grade: the grader runs its own tests on what you submit and shows you the results of its visible
+ones at once.) The images are float tensors `(N, 1, 28, 28)` with pixels in `[0, 1]`.
 
 **Where it runs.** On Colab, pick a GPU runtime and set `PROFILE = "full"` (the handout's
 hyperparameters). On a laptop CPU keep `PROFILE = "quick"`: smaller UNets and shorter epochs

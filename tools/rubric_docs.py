@@ -4,13 +4,17 @@
     python tools/rubric_docs.py --check  # exit 1 when one is stale (make test runs this check)
 
 A block `<!-- rubric:points -->` ... `<!-- /rubric:points -->` holds the points table (part,
-tests, points, and how many tests each visibility has); an inline pair such as
+tests, points, and how many tests each visibility has); `<!-- rubric:mistakes -->` the known mistakes
+each test can name (read from its code, see grader/rubric.py); an inline pair such as
 `<!-- rubric:total -->135<!-- /rubric:total -->` holds one number (the names are in `numbers`).
+student/public_tests/covers.json, which the self-check reads, is written here too (see covers()).
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import json
 import re
 import sys
 from pathlib import Path
@@ -18,9 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader.rubric import VISIBILITIES, Rubric, load_rubric  # noqa: E402
+from grader.rubric import VISIBILITIES, Rubric, load_rubric, mistake_labels  # noqa: E402
 
 DOCS = ("README.md", "docs/grader.md", "docs/ta-guide.md", "docs/gradescope.md", "student/README.md")
+COVERS = ROOT / "student" / "public_tests" / "covers.json"  # the grader tests the students' self-check covers
 NOT_CODE = ("training", "figures")  # the code is every part but the training runs and the figures
 MARK = re.compile(r"<!-- rubric:(?P<name>[a-z_]+) -->(?P<body>.*?)<!-- /rubric:(?P=name) -->", re.S)
 
@@ -63,6 +68,36 @@ def points_table(rubric: Rubric) -> str:
     return "\n".join(rows)
 
 
+def mistakes_table(rubric: Rubric) -> str:
+    """One row per group of misconceptions.py: the tests that can name its mistakes, and the mistakes."""
+    tests: dict[str, list[str]] = {}
+    for e in rubric.entries.values():
+        for name in e.misconceptions:
+            tests.setdefault(name, []).append(f"{e.number} `{e.id}`")
+    rows = ["| known mistakes of | named by | the mistakes |", "| --- | --- | --- |"]
+    for name, named_by in tests.items():
+        labels = "<br>".join(label.replace("|", "\\|") for label in mistake_labels(name))
+        rows.append(f"| `{name}` | {', '.join(named_by)} | {labels} |")
+    return "\n".join(rows)
+
+
+def covers(rubric: Rubric, tests: Path = COVERS.parent) -> str:
+    """covers.json: each grader test named by a @pytest.mark.covers(...) of the self-check, with its number,
+    title and points (the self-check's score line says which grader tests it covers). A name that is not a
+    visible test of the rubric stops here."""
+    named: list[str] = []
+    for path in sorted(tests.glob("test_public_*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "covers":
+                named += [ast.literal_eval(a) for a in node.args]
+    unknown = [n for n in named if n not in rubric.entries or rubric.entries[n].visibility != "visible"]
+    if unknown:  # the release names no test students cannot see yet
+        raise SystemExit(f"the self-check covers {unknown}: not tests of the rubric, or not visible ones")
+    chosen = [e for e in rubric.entries.values() if e.id in named]
+    table = {e.id: {"number": e.number, "title": e.title, "points": e.points} for e in chosen}
+    return json.dumps(table, indent=1, ensure_ascii=False) + "\n"
+
+
 def render(text: str, rubric: Rubric) -> str:
     values = numbers(rubric)
 
@@ -70,10 +105,12 @@ def render(text: str, rubric: Rubric) -> str:
         name = m["name"]
         if name == "points":
             body = f"\n{points_table(rubric)}\n"
+        elif name == "mistakes":
+            body = f"\n{mistakes_table(rubric)}\n"
         elif name in values:
             body = values[name]
         else:
-            raise SystemExit(f"unknown rubric marker {name!r}: one of points, {', '.join(values)}")
+            raise SystemExit(f"unknown rubric marker {name!r}: one of points, mistakes, {', '.join(values)}")
         return f"<!-- rubric:{name} -->{body}<!-- /rubric:{name} -->"
 
     return MARK.sub(fill, text)
@@ -93,6 +130,11 @@ def main(argv: list[str] | None = None) -> int:
             stale.append(name)
             if not args.check:
                 path.write_text(new)
+    table = covers(rubric)
+    if not COVERS.exists() or COVERS.read_text() != table:
+        stale.append(str(COVERS.relative_to(ROOT)))
+        if not args.check:
+            COVERS.write_text(table)
     if args.check and stale:
         print(f"the rubric's numbers are stale in {', '.join(stale)}: run python tools/rubric_docs.py", file=sys.stderr)
         return 1

@@ -27,7 +27,7 @@ def student(request: pytest.FixtureRequest) -> Student:
 @pytest.fixture(scope="session")
 def figures(request: pytest.FixtureRequest) -> FigureTests:
     plugin = _plugin(request.config)
-    judge = Judge(plugin.deliverables, plugin.rubric.figures) if plugin.deliverables is not None else None
+    judge = Judge(plugin.deliverables) if plugin.deliverables is not None else None
     models = Models(judge, plugin.student) if judge is not None else None
     return FigureTests(judge, plugin.no_figures, plugin.figures, models)
 

@@ -1,6 +1,7 @@
 """10. Deliverable figures: the figures/ and losses/ of `make deliverables`, judged against the
 manifest assets/deliverables.json (layout found from each image, content by its check; the
-thresholds are the [figures.<check>] tables of rubric.toml). One test per handout part."""
+thresholds are the defaults in grader/figures/checks.py and a figure's own in the manifest).
+One test per handout part."""
 
 from __future__ import annotations
 

@@ -15,6 +15,7 @@ from grader.checks import reference as ref
 from grader.checks.calls import first_call
 from grader.checks.expect import Mismatch, expect_close, expect_scalar, expect_true
 from grader.plugin import graded
+from grader.sandbox import training
 from grader.sandbox.student import Student, mock
 from grader.worker.smoke import SIGMA
 
@@ -84,10 +85,10 @@ def _smoke(student: Student, part: str, what: str, n_samples: int) -> dict:
     for a hint. The points come from the grader's own measurement: the returned weights, loaded into
     a newly built UNet of the student's, on held-out digits noised by the grader, then sampled from
     with the grader's seed."""
-    answer, cfg = smoke.run(student, part)
+    answer, cfg = training.run(student, part)
     losses = smoke.expect_training(answer, cfg, what)
-    smoke.expect_reproducible(losses, smoke.rerun_losses(student, part), what, student.device)
-    smoke.expect_learned_weights(student, part, answer, cfg, what, n_samples)
+    smoke.expect_reproducible(losses, training.rerun_losses(student, part), what, student.device)
+    training.expect_learned_weights(student, part, answer, cfg, what, n_samples)
     return answer
 
 

@@ -1,5 +1,6 @@
-"""Training smoke tests, the grader's side: how big a run is on each device, and the verdict
-on what came back from the worker (grader/worker/smoke.py does the training).
+"""Training smoke tests, the grader's verdicts: how big a run is on each device, the held-out inputs
+and the cheap fakes, and the verdict on what came back from the worker. Pure functions of tensors:
+grader/sandbox/training.py sends the requests (grader/worker/smoke.py does the training).
 
 Sizes adapt to the device: on a CPU (CI has 2 cores) a narrow UNet and a few dozen steps,
 so that the four runs together stay well under a minute; on CUDA the handout's widths and
@@ -13,7 +14,7 @@ from typing import Any
 
 import torch
 
-from . import data, reference
+from . import reference
 from .expect import Mismatch, describe, expect_tensor, expect_true
 
 FALL = 0.6
@@ -40,45 +41,12 @@ def settings(part: str, device: str) -> dict[str, Any]:
     return {**CUDA, "hidden": CUDA_HIDDEN[part]} if device.startswith("cuda") else dict(CPU)
 
 
-def run(student: Any, part: str, seed: int = 0) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Train one part in the worker; returns (the worker's answer, the settings used)."""
-    cfg = settings(part, student.device)
-    try:
-        images, labels = data.training_sample(cfg["steps"] * cfg["batch"] + 8, seed=seed)
-    except data.DataMissing as exc:
-        raise RuntimeError(str(exc)) from None  # the grader's setup, reported as a grader error
-    answer = student.train(part, {**cfg, "weights": True}, images, labels, timeout=cfg["budget_s"] + SAMPLE_ALLOWANCE_S,
-                           seed=seed)
-    return answer_dict(answer, f"the training smoke run of {part}"), cfg
-
-
-def expect_learned_weights(student: Any, part: str, answer: dict[str, Any], cfg: dict[str, Any], what: str,
-                           n_samples: int) -> None:
-    """The run's weights in a newly built UNet: better than the cheap fakes on held-out digits, and
-    the student's sampler makes images of the right shape from them with the grader's seed."""
-    images, _ = data.training_sample(cfg["steps"] * cfg["batch"] + 8, seed=0)
-    inputs, target, fakes = held_out(part, cfg, images[8:])
-    value = answer_dict(student.evaluate(part, cfg, answer.get("state"), inputs,
-                                         timeout=cfg["budget_s"] + SAMPLE_ALLOWANCE_S, seed=EVAL_SEED), what)
-    if part != "denoiser":
-        expect_samples(value, f"{what}: sampled from the returned weights", n_samples)
-    expect_learned(value.get("outputs"), target, fakes, what)
-
-
 def answer_dict(value: Any, what: str) -> dict[str, Any]:
     """The worker's answer to a training or evaluation request: a dict, or the submission's failure
     (the student owns the worker: its reply is checked like any answer, never trusted to be well formed)."""
     if not isinstance(value, dict):
         raise Mismatch(what, f"  the worker's answer is a {type(value).__name__}, not the dict of results it sends")
     return value
-
-
-def rerun_losses(student: Any, part: str, seed: int = 0) -> torch.Tensor:
-    cfg = {**settings(part, student.device), "steps": RERUN_STEPS}
-    images, labels = data.training_sample(settings(part, student.device)["steps"] * cfg["batch"] + 8, seed=seed)
-    answer = student.train(part, {**cfg, "sample": False}, images, labels,
-                           timeout=cfg["budget_s"] + SAMPLE_ALLOWANCE_S, seed=seed)
-    return answer_dict(answer, f"the rerun of {part}").get("losses")
 
 
 def expect_training(answer: dict[str, Any], cfg: dict[str, Any], what: str) -> torch.Tensor:
@@ -134,10 +102,11 @@ def _nearest(x: torch.Tensor, pool: torch.Tensor) -> torch.Tensor:
     return pool[d.argmin(1)]
 
 
-def held_out(part: str, cfg: dict[str, Any], train_images: torch.Tensor) -> tuple[dict, torch.Tensor, dict]:
+def held_out(part: str, cfg: dict[str, Any], train_images: torch.Tensor, test: tuple[torch.Tensor, torch.Tensor],
+             ) -> tuple[dict, torch.Tensor, dict]:
     """(inputs sent to the worker, the target kept here, the cheap fakes' predictions of it) for one
-    part, on MNIST test digits with the grader's own noise and t."""
-    images, labels = data.mnist_uint8(train=False)
+    part, on MNIST test digits (`test`: uint8 images and labels) with the grader's own noise and t."""
+    images, labels = test
     gen = torch.Generator().manual_seed(HELD_OUT_SEED)
     idx = torch.randperm(len(images), generator=gen)[:N_HELD_OUT]
     x0 = images[idx].float() / 255.0

@@ -1,8 +1,9 @@
 """The content checks of the deliverable figures, one function per `check` name of the manifest.
 
 Each takes what was read from the figure (tiles as a (rows, cols, 28, 28) array in [0, 1],
-classifier probabilities, GIF frames, a loss log) and its thresholds as keyword arguments (from
-the `[figures.<check>]` tables of rubric.toml), and returns a Verdict: passed, one line saying
+classifier probabilities, GIF frames, a loss log) and its thresholds as keyword arguments: the
+defaults here, beside what they bound, and a figure's own overrides from its `thresholds` in the
+manifest (solution/manifest.py, assets/deliverables.json). It returns a Verdict: passed, one line saying
 what was measured against which threshold, and the numbers. Reading the files, the layout and
 "not blank" are checked before (judge.py); these functions only judge content.
 """
@@ -41,7 +42,7 @@ def rank_correlation(values: np.ndarray) -> float:
     return float(np.corrcoef(position, ranks)[0, 1])
 
 
-def present(gray: np.ndarray, min_background: float) -> Verdict:
+def present(gray: np.ndarray, min_background: float = 0.5) -> Verdict:  # white pixels: a chart on white
     """A plot (schedules, loss curve): readable, not blank (checked before), and mostly white
     background, as a chart is; a photo or a noise image is not."""
     share = float((gray >= 0.98).mean())
@@ -50,7 +51,8 @@ def present(gray: np.ndarray, min_background: float) -> Verdict:
                    f"(at least {min_background:.0%})", {"background": share})
 
 
-def not_blank(tiles: np.ndarray, min_tile_std: float, min_fraction: float) -> Verdict:
+def not_blank(tiles: np.ndarray, min_tile_std: float = 0.02, min_fraction: float = 0.25) -> Verdict:
+    # A tile whose pixels vary less than min_tile_std is flat; at least min_fraction of the tiles must not be.
     share = float((tiles.std(axis=(-2, -1)) >= min_tile_std).mean())
     passed = share >= min_fraction
     return Verdict(passed, f"{share:.0%} of the tiles are not flat (pixel std >= {min_tile_std:g}); "
@@ -58,7 +60,10 @@ def not_blank(tiles: np.ndarray, min_tile_std: float, min_fraction: float) -> Ve
 
 
 def noise_grows_along_columns(
-    tiles: np.ndarray, min_correlation: float, min_ratio: float, rows: list[int] | None = None
+    tiles: np.ndarray,
+    min_correlation: float = 0.9,  # Spearman correlation between column and mean roughness (|pixel - neighbour|)
+    min_ratio: float = 2.0,  # roughness of the last column / the first (sigma = 1 vs sigma = 0)
+    rows: list[int] | None = None,
 ) -> Verdict:
     """Noise (roughness) per column, averaged over `rows` (all when None), rises left to right."""
     per_column = roughness(tiles[rows] if rows else tiles).mean(axis=0)
@@ -80,7 +85,8 @@ def _denoising_errors(tiles: np.ndarray) -> tuple[float, float]:
     return float(((denoised - clean) ** 2).mean()), float(((noisy - clean) ** 2).mean())
 
 
-def denoised_close_to_clean(tiles: np.ndarray, max_ratio: float) -> Verdict:
+def denoised_close_to_clean(tiles: np.ndarray, max_ratio: float = 0.5) -> Verdict:
+    # max_ratio: MSE(denoised, clean) / MSE(noisy, clean)
     """The denoised row is much closer to the clean row than the noisy row is."""
     err, noisy = _denoising_errors(tiles)
     ratio = err / max(noisy, 1e-9)
@@ -94,7 +100,11 @@ def denoised_close_to_clean(tiles: np.ndarray, max_ratio: float) -> Verdict:
 
 
 def denoised_closer_than_epoch1(
-    tiles: np.ndarray, epoch1: np.ndarray, max_ratio: float, max_vs_epoch1: float, max_clean_difference: float
+    tiles: np.ndarray,
+    epoch1: np.ndarray,
+    max_ratio: float = 0.5,  # as denoised_close_to_clean
+    max_vs_epoch1: float = 1.0,  # MSE(denoised, clean) at this epoch / at epoch 1
+    max_clean_difference: float = 0.02,  # mean |clean row - epoch 1's clean row|: the same digits
 ) -> Verdict:
     """Closer to the clean digits than the epoch-1 figure's denoised row (same digits, same noise)."""
     first = denoised_close_to_clean(tiles, max_ratio)
@@ -118,7 +128,11 @@ def denoised_closer_than_epoch1(
     )
 
 
-def outputs_similar_to_each_other(tiles: np.ndarray, max_spread_ratio: float, min_output_std: float) -> Verdict:
+def outputs_similar_to_each_other(
+    tiles: np.ndarray,
+    max_spread_ratio: float = 0.3,  # mean per-pixel std across the outputs / across the noise inputs
+    min_output_std: float = 0.02,  # the outputs' own pixel std: an image, not a flat tile
+) -> Verdict:
     """Row 0 holds different noise inputs, row 1 the outputs: the outputs are nearly one image."""
     spread_in = float(tiles[0].std(axis=0).mean())
     spread_out = float(tiles[1].std(axis=0).mean())
@@ -135,7 +149,11 @@ def outputs_similar_to_each_other(tiles: np.ndarray, max_spread_ratio: float, mi
 
 
 def digit_like(
-    tiles: np.ndarray, max_border: float, min_ink: float, max_ink: float, max_roughness: float
+    tiles: np.ndarray,
+    max_border: float = 0.15,  # mean of the tile's 2-pixel border (MNIST's background is dark)
+    min_ink: float = 0.02,  # share of pixels > 0.5: some ink ...
+    max_ink: float = 0.45,  # ... but not a filled tile
+    max_roughness: float = 0.2,  # mean |pixel - neighbour|: smooth strokes, not noise
 ) -> np.ndarray:
     """Per tile, whether it looks like an MNIST digit before anyone reads it: a dark border, some
     but not too much ink, smooth strokes. The classifier is confident on some noise and on flat
@@ -146,7 +164,11 @@ def digit_like(
 
 
 def digits_present(
-    tiles: np.ndarray, probs: np.ndarray, min_confidence: float, min_fraction: float, **looks: float
+    tiles: np.ndarray,
+    probs: np.ndarray,
+    min_confidence: float = 0.9,  # the classifier's top probability for a tile to count as a digit
+    min_fraction: float = 0.2,  # share of such tiles (the reference's quick run: 33-40%; noise, flat or blank: 0%)
+    **looks: float,
 ) -> Verdict:
     """probs: (rows, cols, 10) softmax of the reference classifier for each tile. A tile counts when
     it is digit-like (`looks`: the thresholds of digit_like) and read with probability >= min_confidence."""
@@ -161,8 +183,13 @@ def digits_present(
     )
 
 
-def not_copies(nearest: dict[str, np.ndarray], max_rms: float, max_fraction: float, max_similarity: float,
-               max_near_fraction: float) -> Verdict:
+def not_copies(
+    nearest: dict[str, np.ndarray],
+    max_rms: float = 0.05,  # a tile whose nearest MNIST image (train or test) is this close is a copy
+    max_fraction: float = 0.1,  # share of copies a grid may hold (the reference's samples: none; nearest RMS >= 0.075)
+    max_similarity: float = 0.975,  # a tile this correlated with an MNIST digit (blurred, shifted) is a near-copy
+    max_near_fraction: float = 0.25,  # share of near-copies a grid may hold (the reference's: 0-7.5%)
+) -> Verdict:
     """nearest: per tile, the RMS pixel difference to the nearest MNIST image (train and test) and
     the highest correlation with one, blurred and shifted (copies.py). Samples are the model's: a
     grid of copied or barely altered data set digits is not evidence of a model."""
@@ -180,7 +207,8 @@ def not_copies(nearest: dict[str, np.ndarray], max_rms: float, max_fraction: flo
                    f"{max_near_fraction:.0%} allowed) and {copied:.0%} are copies", numbers)
 
 
-def columns_are_digits(probs: np.ndarray, min_fraction: float) -> Verdict:
+def columns_are_digits(probs: np.ndarray, min_fraction: float = 0.7) -> Verdict:
+    # min_fraction: share of tiles the classifier reads as their column's digit (the reference's quick run: 90-98%)
     """Column j of a class-conditioned grid should be digit j."""
     predicted = probs.argmax(axis=-1)
     right = predicted == np.arange(probs.shape[1])[None, :]
@@ -196,7 +224,8 @@ def columns_are_digits(probs: np.ndarray, min_fraction: float) -> Verdict:
     )
 
 
-def animated(frames: list[np.ndarray], min_frames: int, min_change: float) -> Verdict:
+def animated(frames: list[np.ndarray], min_frames: int = 10, min_change: float = 0.05) -> Verdict:
+    # min_change: mean |last frame - first frame|
     """A sampling GIF: enough frames, and the picture changes from the first frame to the last."""
     change = float(np.abs(frames[-1] - frames[0]).mean()) if frames[0].shape == frames[-1].shape else 1.0
     passed = len(frames) >= min_frames and change >= min_change
@@ -209,7 +238,11 @@ def animated(frames: list[np.ndarray], min_frames: int, min_change: float) -> Ve
 
 
 def loss_falls(
-    losses: list[float], iters_per_epoch: int, epochs: int, min_iters_per_epoch: int, max_end_over_start: float
+    losses: list[float],
+    iters_per_epoch: int,
+    epochs: int,
+    min_iters_per_epoch: int = 10,  # a per-iteration log, not one loss per epoch
+    max_end_over_start: float = 0.8,  # mean of the last tenth / mean of the first tenth
 ) -> Verdict:
     """A per-iteration log of `epochs` epochs whose mean over the last tenth is below the first tenth's."""
     n, needed = len(losses), max(iters_per_epoch, min_iters_per_epoch) * epochs

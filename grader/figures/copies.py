@@ -43,7 +43,7 @@ def _coarse(blurred: torch.Tensor) -> torch.Tensor:
 
 @lru_cache(maxsize=1)
 def _mnist() -> dict[str, Any]:
-    from ..checks import data
+    from .. import data
 
     images = torch.cat([data.mnist_uint8(train=True)[0], data.mnist_uint8(train=False)[0]])[:, 0].float() / 255.0
     flat = images.flatten(1)

@@ -3,7 +3,8 @@
 For each figure: read the file (present, a readable PNG/GIF of sane size, not blank), then by
 kind: a grid must have the manifest's layout of tiles, found from the image, and tiles that are
 not all flat; a loss figure needs its per-iteration log losses/<run>.json; a GIF must be
-animated. Then its `check` (checks.py) judges the content, with the thresholds of rubric.toml.
+animated. Then its `check` (checks.py) judges the content, with its thresholds (the defaults in
+checks.py, the figure's overrides in the manifest).
 Figures are only ever decoded as images here, in the grader's process: never executed.
 """
 
@@ -30,19 +31,17 @@ def load_manifest(path: Path = MANIFEST) -> list[dict]:
     return json.loads(path.read_text())["figures"]
 
 
-def thresholds(table: dict[str, dict], check: str, fig_id: str) -> dict[str, Any]:
-    """A check's thresholds from rubric.toml, with the figure's own overrides applied."""
-    spec = table.get(check, {})
-    base = {k: v for k, v in spec.items() if not isinstance(v, dict)}
-    return base | spec.get(fig_id, {})
+def thresholds(fig: dict, check: str) -> dict[str, Any]:
+    """The figure's own thresholds for `check` (its `thresholds` in the manifest, which apply to its own
+    check): they override the defaults in checks.py. Every other check runs with its defaults."""
+    return dict(fig.get("thresholds", {})) if check == fig.get("check") else {}
 
 
 class Judge:
     """Judges figures one at a time and caches what several checks share (tiles, the classifier)."""
 
-    def __init__(self, deliverables: Deliverables, table: dict[str, dict], manifest: list[dict] | None = None) -> None:
+    def __init__(self, deliverables: Deliverables, manifest: list[dict] | None = None) -> None:
         self.deliverables = deliverables
-        self.table = table
         self.manifest = manifest if manifest is not None else load_manifest()
         self._tiles: dict[str, np.ndarray | Exception] = {}
         self._classifier: Callable[[np.ndarray], np.ndarray] | None = None
@@ -86,7 +85,7 @@ class Judge:
     def _grid(self, fig: dict, gray: np.ndarray) -> np.ndarray:
         tiles = find_tiles(gray)
         expect_layout(tiles, fig["rows"], fig["cols"])
-        flat = checks.not_blank(tiles, **thresholds(self.table, "not_blank", fig["id"]))
+        flat = checks.not_blank(tiles, **thresholds(fig, "not_blank"))
         if not flat.passed:
             raise FigureProblem(flat.message)
         return tiles
@@ -100,13 +99,13 @@ class Judge:
 
     def _check(self, fig: dict) -> Verdict:
         check, kind = fig["check"], fig["kind"]
-        params = thresholds(self.table, check, fig["id"])
+        params = thresholds(fig, check)
         if kind == "grid":
             tiles = self.tiles(fig)
         else:
             frames = self._frames(fig)
         if kind in ("plot", "loss"):
-            plot = checks.present(frames[0], **thresholds(self.table, "present", fig["id"]))
+            plot = checks.present(frames[0], **thresholds(fig, "present"))
             if check == "present" or not plot.passed:
                 return plot
         if check == "loss_falls":
@@ -121,7 +120,7 @@ class Judge:
         if check == "denoised_closer_than_epoch1":
             return checks.denoised_closer_than_epoch1(tiles, self._epoch1(fig), **params)
         if check in ("digits_present", "columns_are_digits"):
-            copies = checks.not_copies(nearest_mnist(tiles), **thresholds(self.table, "not_copies", fig["id"]))
+            copies = checks.not_copies(nearest_mnist(tiles), **thresholds(fig, "not_copies"))
             if not copies.passed:
                 return copies
         if check == "digits_present":

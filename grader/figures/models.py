@@ -20,7 +20,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ..checks import data, smoke
+from .. import data
+from ..checks import smoke
 from ..checks.expect import Mismatch
 from ..results import FigureVerdict
 from ..sandbox.student import StudentError
@@ -98,7 +99,7 @@ class Models:
 
     def __init__(self, judge: Judge, student: Any) -> None:
         self.judge, self.student = judge, student
-        self.deliverables, self.table, self.manifest = judge.deliverables, judge.table, judge.manifest
+        self.deliverables, self.manifest = judge.deliverables, judge.manifest
         self.verdicts: dict[str, FigureVerdict] = {}
         self._pool: torch.Tensor | None = None  # training digits for the cheap fakes, drawn once per grading
 
@@ -139,7 +140,7 @@ class Models:
         cfg = {"hidden": settings["num_hiddens"], "num_ts": settings["num_ts"]}
         if self._pool is None:
             self._pool = data.training_sample(4096, seed=0)[0]
-        inputs, target, fakes = smoke.held_out(part, cfg, self._pool)
+        inputs, target, fakes = smoke.held_out(part, cfg, self._pool, data.mnist_uint8(train=False))
         load = {"weights": torch.frombuffer(bytearray(weights), dtype=torch.uint8),
                 "modulation": settings["modulation"]}
         what = f"weights/{run}.pt ({settings['profile']} profile, width {settings['num_hiddens']})"
@@ -156,8 +157,8 @@ class Models:
         samples = smoke.expect_samples(value, f"{what}: sampled with the grader's seed", rows * cols)
         tiles = as_tiles(samples, rows, cols)
         last = max((f for f in self.manifest if f.get("run") == run and f["kind"] == "grid"), key=lambda f: f["epoch"])
-        verdicts = [checks.not_copies(nearest_mnist(tiles), **thresholds(self.table, "not_copies", last["id"]))]
-        params = thresholds(self.table, last["check"], last["id"])
+        verdicts = [checks.not_copies(nearest_mnist(tiles), **thresholds(last, "not_copies"))]
+        params = thresholds(last, last["check"])
         if last["check"] == "columns_are_digits":
             verdicts.append(checks.columns_are_digits(self.judge.probabilities(tiles), **params))
         else:

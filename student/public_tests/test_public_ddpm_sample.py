@@ -6,6 +6,7 @@ from conftest import images, is_scalar, one_hot, schedule
 
 
 @pytest.mark.points(2)
+@pytest.mark.covers("test_ddpm_sample_shape")
 def test_ddpm_sample_one_image_per_class(hw, class_net):
     out = hw.diffusion.ddpm_sample(class_net, schedule(10), (28, 28), 10, seed=0, c=one_hot([0, 1, 2]))
     assert isinstance(out, torch.Tensor), f"ddpm_sample returns a tensor, got {type(out).__name__}"
@@ -14,6 +15,7 @@ def test_ddpm_sample_one_image_per_class(hw, class_net):
 
 
 @pytest.mark.points(2)
+@pytest.mark.covers("test_ddpm_sample_seed")
 def test_ddpm_sample_is_reproducible_with_its_seed(hw, time_net):
     run = lambda seed: hw.diffusion.ddpm_sample(time_net, schedule(10), (28, 28), 10, seed=seed, num_samples=2)
     a = run(0)
@@ -23,6 +25,7 @@ def test_ddpm_sample_is_reproducible_with_its_seed(hw, time_net):
 
 
 @pytest.mark.points(1)
+@pytest.mark.covers()
 def test_ddpm_module_gives_a_loss_and_samples(hw, class_net):
     model = hw.diffusion.DDPM(class_net, num_ts=10)
     assert is_scalar(model(images(), one_hot([0, 1, 2, 3]))), "DDPM.forward must return a finite scalar loss"

@@ -6,6 +6,7 @@ from conftest import images, is_scalar, one_hot
 
 
 @pytest.mark.points(2)
+@pytest.mark.covers("test_fm_interpolate")
 def test_fm_interpolate_endpoints_and_per_sample_t(hw):
     x0, x1 = torch.randn(4, 1, 28, 28), images()
     assert torch.allclose(hw.flow.fm_interpolate(x0, x1, 0.0), x0), "t = 0 must give x0 (the noise)"
@@ -17,6 +18,7 @@ def test_fm_interpolate_endpoints_and_per_sample_t(hw):
 
 
 @pytest.mark.points(2)
+@pytest.mark.covers("test_fm_forward_loss")
 def test_fm_forward_returns_a_finite_scalar(hw, time_net, class_net):
     x1, noise, t = images(), torch.randn(4, 1, 28, 28), torch.rand(4)
     a = hw.flow.fm_forward(time_net, x1, 50, noise=noise, t=t)
@@ -27,6 +29,7 @@ def test_fm_forward_returns_a_finite_scalar(hw, time_net, class_net):
 
 
 @pytest.mark.points(2)
+@pytest.mark.covers("test_fm_sample_seed")
 def test_fm_sample_shape_and_seed(hw, class_net):
     run = lambda seed: hw.flow.fm_sample(class_net, (28, 28), 10, seed=seed, c=one_hot([1, 2, 3]))
     a = run(0)
@@ -38,6 +41,7 @@ def test_fm_sample_shape_and_seed(hw, class_net):
 
 
 @pytest.mark.points(1)
+@pytest.mark.covers("test_fm_sample_timesteps")
 def test_fm_sample_time_only(hw, time_net):
     out = hw.flow.fm_sample(time_net, (28, 28), 10, seed=0, num_samples=2)
     assert out.shape == (2, 1, 28, 28), f"expected (num_samples, 1, 28, 28) = (2, 1, 28, 28), got {tuple(out.shape)}"

@@ -6,6 +6,7 @@ from conftest import images, is_scalar, one_hot, schedule
 
 
 @pytest.mark.points(2)
+@pytest.mark.covers("test_p_losses_l2", "test_p_losses_l1")
 def test_p_losses_l2_and_l1_are_finite_scalars(hw, time_net):
     x0, t, noise = images(), torch.tensor([0, 4, 9, 19]), torch.randn(4, 1, 28, 28)
     for loss_type in ("l2", "l1"):
@@ -16,6 +17,7 @@ def test_p_losses_l2_and_l1_are_finite_scalars(hw, time_net):
 
 
 @pytest.mark.points(1)
+@pytest.mark.covers()
 def test_p_losses_with_classes_and_mask(hw, class_net):
     x0, t, c = images(), torch.tensor([0, 4, 9, 19]), one_hot([0, 1, 2, 3])
     loss = hw.diffusion.p_losses(class_net, x0, t, schedule(20), c=c, mask=torch.tensor([1.0, 0.0, 1.0, 1.0]))
@@ -23,6 +25,7 @@ def test_p_losses_with_classes_and_mask(hw, class_net):
 
 
 @pytest.mark.points(2)
+@pytest.mark.covers("test_ddpm_forward_t_range")
 def test_ddpm_forward_returns_a_finite_scalar(hw, time_net, class_net):
     loss = hw.diffusion.ddpm_forward(time_net, schedule(20), images(), 20)
     assert is_scalar(loss), f"time-only: expected a finite 0-dimensional tensor, got {loss!r}"

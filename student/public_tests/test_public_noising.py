@@ -6,6 +6,7 @@ from conftest import images
 
 
 @pytest.mark.points(2)
+@pytest.mark.covers("test_add_noise")
 def test_add_noise_uses_the_given_noise(hw):
     x, noise = images(), torch.randn(4, 1, 28, 28)
     z = hw.diffusion.add_noise(x, 0.5, noise)
@@ -15,6 +16,7 @@ def test_add_noise_uses_the_given_noise(hw):
 
 
 @pytest.mark.points(1)
+@pytest.mark.covers()
 def test_add_noise_without_noise_argument(hw):
     x = images()
     a, b = hw.diffusion.add_noise(x, 0.5), hw.diffusion.add_noise(x, 0.5)

@@ -6,6 +6,7 @@ from conftest import images, one_hot, schedule
 
 
 @pytest.mark.points(2)
+@pytest.mark.covers("test_p_sample_mean", "test_p_sample_sigma")
 def test_p_sample_shape_and_fixed_z(hw, time_net):
     x, z, t = torch.randn(4, 1, 28, 28), torch.randn(4, 1, 28, 28), torch.tensor([19, 10, 1, 0])
     with torch.no_grad():
@@ -16,6 +17,7 @@ def test_p_sample_shape_and_fixed_z(hw, time_net):
 
 
 @pytest.mark.points(1)
+@pytest.mark.covers("test_p_sample_mean")
 def test_p_sample_takes_one_int_t(hw, time_net):
     with torch.no_grad():
         out = hw.diffusion.p_sample(time_net, images(), 5, schedule(20), torch.randn(4, 1, 28, 28))
@@ -23,6 +25,7 @@ def test_p_sample_takes_one_int_t(hw, time_net):
 
 
 @pytest.mark.points(2)
+@pytest.mark.covers("test_p_sample_cfg")
 def test_p_sample_with_classes_and_guidance(hw, class_net):
     x, z, t, c = images(), torch.randn(4, 1, 28, 28), torch.tensor([12, 12, 3, 0]), one_hot([2, 3, 4, 5])
     with torch.no_grad():

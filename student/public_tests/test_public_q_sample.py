@@ -6,6 +6,7 @@ from conftest import images, schedule
 
 
 @pytest.mark.points(2)
+@pytest.mark.covers("test_q_sample_closed_form")
 def test_q_sample_shape_dtype_and_fixed_noise(hw):
     x0, noise, t = images(), torch.randn(4, 1, 28, 28), torch.tensor([0, 5, 10, 19])
     a = hw.diffusion.q_sample(x0, t, schedule(20), noise)
@@ -15,6 +16,7 @@ def test_q_sample_shape_dtype_and_fixed_noise(hw):
 
 
 @pytest.mark.points(1)
+@pytest.mark.covers("test_q_sample_per_sample_t")
 def test_q_sample_takes_one_int_t_for_the_batch(hw):
     x0, noise = images(), torch.randn(4, 1, 28, 28)
     a = hw.diffusion.q_sample(x0, 7, schedule(20), noise)
@@ -23,6 +25,7 @@ def test_q_sample_takes_one_int_t_for_the_batch(hw):
 
 
 @pytest.mark.points(1)
+@pytest.mark.covers("test_q_sample_default_noise")
 def test_q_sample_without_noise_argument(hw):
     x0, t = images(), torch.tensor([3, 3, 3, 3])
     a, b = hw.diffusion.q_sample(x0, t, schedule(20)), hw.diffusion.q_sample(x0, t, schedule(20))

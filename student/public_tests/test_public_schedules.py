@@ -12,6 +12,7 @@ def check_betas(betas: object, num_ts: int) -> None:
 
 
 @pytest.mark.points(2)
+@pytest.mark.covers("test_linear_schedule")
 def test_linear_schedule_length_range_and_ends(hw):
     for num_ts in (300, 50):
         betas = hw.schedules.linear_beta_schedule(1e-4, 0.02, num_ts)
@@ -23,6 +24,7 @@ def test_linear_schedule_length_range_and_ends(hw):
 
 
 @pytest.mark.points(1)
+@pytest.mark.covers("test_cosine_schedule")
 def test_cosine_schedule_length_and_range(hw):
     betas = hw.schedules.cosine_beta_schedule(100)
     check_betas(betas, 100)
@@ -30,6 +32,7 @@ def test_cosine_schedule_length_and_range(hw):
 
 
 @pytest.mark.points(1)
+@pytest.mark.covers("test_sigmoid_schedule")
 def test_sigmoid_schedule_length_and_range(hw):
     betas = hw.schedules.sigmoid_beta_schedule(1e-4, 0.02, 100)
     check_betas(betas, 100)
@@ -39,6 +42,7 @@ def test_sigmoid_schedule_length_and_range(hw):
 
 
 @pytest.mark.points(2)
+@pytest.mark.covers("test_ddpm_schedule")
 def test_ddpm_schedule_keys_alphas_and_alpha_bars(hw):
     sched = hw.schedules.ddpm_schedule(1e-4, 0.02, 300)
     assert isinstance(sched, dict), f"ddpm_schedule returns a dict, got {type(sched).__name__}"
@@ -52,6 +56,7 @@ def test_ddpm_schedule_keys_alphas_and_alpha_bars(hw):
 
 
 @pytest.mark.points(1)
+@pytest.mark.covers()
 def test_ddpm_schedule_every_kind_has_length_t(hw):
     for kind in ("linear", "cosine", "sigmoid"):
         sched = hw.schedules.ddpm_schedule(num_ts=40, kind=kind)

@@ -11,18 +11,21 @@ def small_net() -> nn.Module:
 
 
 @pytest.mark.points(1)
+@pytest.mark.covers("test_denoiser_loss")
 def test_denoiser_loss_is_a_finite_scalar(hw):
     loss = hw.train.denoiser_loss(small_net(), images(), 0.5)
     assert is_scalar(loss), f"expected a finite 0-dimensional tensor, got {loss!r}"
 
 
 @pytest.mark.points(1)
+@pytest.mark.covers("test_pure_noise_loss")
 def test_pure_noise_loss_is_a_finite_scalar(hw):
     loss = hw.train.pure_noise_loss(small_net(), images())
     assert is_scalar(loss), f"expected a finite 0-dimensional tensor, got {loss!r}"
 
 
 @pytest.mark.points(1)
+@pytest.mark.covers()
 def test_one_optimisation_step_returns_a_float(hw):
     net = small_net()
     before = [p.detach().clone() for p in net.parameters()]

@@ -8,6 +8,7 @@ D = 8  # num_hiddens: small, so the tests run fast
 
 
 @pytest.mark.points(2)
+@pytest.mark.covers("test_conv_ops_shapes")
 def test_conv_ops_change_resolution_as_designed(hw):
     x = torch.rand(2, 3, 28, 28)
     assert hw.unet.Conv(3, 5)(x).shape == (2, 5, 28, 28), "Conv must keep 28x28"
@@ -16,6 +17,7 @@ def test_conv_ops_change_resolution_as_designed(hw):
 
 
 @pytest.mark.points(2)
+@pytest.mark.covers("test_flatten_fc_shapes")
 def test_flatten_unflatten_fcblock_output_shapes(hw):
     h = torch.rand(2, 6, 7, 7)
     assert hw.unet.Flatten()(h).shape == (2, 6, 1, 1), "Flatten must turn 7x7 into 1x1"
@@ -24,6 +26,7 @@ def test_flatten_unflatten_fcblock_output_shapes(hw):
 
 
 @pytest.mark.points(2)
+@pytest.mark.covers("test_blocks_shapes")
 def test_conv_down_up_blocks_output_shapes(hw):
     assert hw.unet.ConvBlock(3, 5)(torch.rand(2, 3, 28, 28)).shape == (2, 5, 28, 28)
     assert hw.unet.DownBlock(3, 5)(torch.rand(2, 3, 28, 28)).shape == (2, 5, 14, 14)
@@ -31,6 +34,7 @@ def test_conv_down_up_blocks_output_shapes(hw):
 
 
 @pytest.mark.points(2)
+@pytest.mark.covers("test_unconditional_unet_shape")
 def test_unconditional_unet_keeps_image_shape(hw):
     out = hw.unet.UnconditionalUNet(1, D)(images(3))
     assert out.shape == (3, 1, 28, 28), f"expected (3, 1, 28, 28), got {tuple(out.shape)}"
@@ -38,6 +42,7 @@ def test_unconditional_unet_keeps_image_shape(hw):
 
 
 @pytest.mark.points(2)
+@pytest.mark.covers("test_time_unet_shape")
 def test_time_unet_takes_t_as_vector_or_column(hw):
     unet = hw.unet.TimeConditionalUNet(1, 10, D).eval()
     x, t = images(3), torch.tensor([0.0, 0.5, 1.0])
@@ -47,6 +52,7 @@ def test_time_unet_takes_t_as_vector_or_column(hw):
 
 
 @pytest.mark.points(2)
+@pytest.mark.covers("test_class_unet_shape")
 def test_class_unet_shapes_with_and_without_mask(hw):
     unet = hw.unet.ClassConditionalUNet(1, 10, D).eval()
     x, c, t = images(3), one_hot([1, 4, 7]), torch.rand(3)

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import torch
 
-from ..paths import data_root
+from .paths import data_root
 
 
 class DataMissing(RuntimeError):
