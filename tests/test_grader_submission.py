@@ -14,8 +14,8 @@ import torch
 
 from grader import launch as launch_module
 from grader import prerequisites
-from grader.checks import smoke
 from grader.rubric import load_rubric
+from grader.sandbox import training
 from grader.submission import CONTRACT_MODULES, load_submission
 from grader.submission.archive import MAX_UNPACKED
 from grader.submission.definitions import DefinitionFilter
@@ -244,7 +244,7 @@ def test_a_grader_error_makes_the_grade_incomplete(tmp_path: Path, monkeypatch: 
     def broken(*args, **kwargs):
         raise RuntimeError("the grader's data reader broke")
 
-    monkeypatch.setattr(smoke.data, "training_sample", broken)
+    monkeypatch.setattr(training.data, "training_sample", broken)
     g = run_main(ROOT / "solution", tmp_path / "out", "--tests", "test_train_denoiser")
     assert g.returncode == 3 and "incomplete" in g.stderr and "test_train_denoiser" in g.stderr
     test = g.by_id()["test_train_denoiser"]

@@ -1,5 +1,6 @@
 """docs/validity.md, written from a `make test` run: the mutation score, the correct variants and
-every case of the hostile corpus with its outcome as root and as an ordinary user.
+every case of the hostile corpus with its outcome as root and, for those the worker's confinement
+defends, as an ordinary user.
 
     python tools/validity.py            # write docs/validity.md from build/
     python tools/validity.py --check    # exit 1 when docs/validity.md is not what the run gives
