@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import tomllib
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
 from .paths import GRADER
@@ -104,10 +105,22 @@ def _catalog_files(catalog: Path, parts: list[str]) -> list[tuple[int, str, Path
     return [(n, parts[n - 1], files[n]) for n in sorted(files)]
 
 
+def _tree(file: Path) -> ast.Module:
+    """The file's syntax tree, parsed once per version of it: the declarations and the misconceptions of a
+    catalog file are both read from it, and the rubric is loaded several times in a grade."""
+    stat = file.stat()
+    return _parsed(str(file), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=64)
+def _parsed(path: str, mtime_ns: int, size: int) -> ast.Module:
+    return ast.parse(Path(path).read_text(), path)
+
+
 def declarations(file: Path) -> list[tuple[str, dict]]:
     """The @graded declarations of a catalog file, in file order: (test id, {title, points, ...})."""
     found = []
-    for node in ast.parse(file.read_text(), str(file)).body:
+    for node in _tree(file).body:
         if not isinstance(node, ast.FunctionDef) or not node.name.startswith("test_"):
             continue
         calls = [d for d in node.decorator_list if isinstance(d, ast.Call) and getattr(d.func, "id", "") == "graded"]
@@ -132,7 +145,7 @@ MISCONCEPTIONS = "grader.checks.misconceptions"
 def misconceptions_named(file: Path) -> dict[str, tuple[str, ...]]:
     """Test id -> the misconceptions.py functions its code calls, directly or through the module-level
     functions of its file that it calls (transitively), in the order of first use."""
-    tree = ast.parse(file.read_text(), str(file))
+    tree = _tree(file)
     aliases = {a.asname or a.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
                and node.module == MISCONCEPTIONS.rsplit(".", 1)[0] for a in node.names if a.name == "misconceptions"}
     functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
@@ -161,8 +174,7 @@ def misconceptions_named(file: Path) -> dict[str, tuple[str, ...]]:
 def mistake_labels(function: str, path: Path = GRADER / "checks" / "misconceptions.py") -> list[str]:
     """The labels of the known mistakes a misconceptions.py function returns: the string keys of its dict
     literals (an f-string label is shown with {...} for what it computes)."""
-    tree = ast.parse(path.read_text(), str(path))
-    node = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == function), None)
+    node = next((n for n in _tree(path).body if isinstance(n, ast.FunctionDef) and n.name == function), None)
     if node is None:
         raise RubricError(f"misconceptions.py has no function {function}")
     labels = []

@@ -143,7 +143,7 @@ def _covered(results: list[Result]) -> str:
                      key=lambda x: [int(p) if p.isdigit() else 0 for p in x.split(".")])
     worth = sum(known.get(n, {}).get("points", 0) for n in named)
     return (f"it checks the contract side of {len(named)} of the grader's tests ({', '.join(numbers)}; "
-            f"{worth:g} points of the grade), not their numbers")
+            f"{worth:g} points of the grade), not their numerical checks")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -192,7 +192,9 @@ def not_copies(
 ) -> Verdict:
     """nearest: per tile, the RMS pixel difference to the nearest MNIST image (train and test) and
     the highest correlation with one, blurred and shifted (copies.py). Samples are the model's: a
-    grid of copied or barely altered data set digits is not evidence of a model."""
+    grid of copied or barely altered data set digits is not evidence of a model. Measured: shifted,
+    blurred (3x3), rescaled or noised (sigma 0.1) test digits are near-copies in 78-100% of a grid;
+    the reference's quick samples in 0-7.5% (highest correlation 0.983)."""
     copied = float((nearest["rms"] <= max_rms).mean())
     near = float((nearest["similarity"] >= max_similarity).mean())
     numbers = {"copied": copied, "near_copies": near, "nearest_rms_min": float(nearest["rms"].min()),
