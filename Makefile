@@ -16,7 +16,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 # instead of the submission's own; unset, the grader looks for figures/ in the submission.
 # OUT's default depends on the target: build/deliverables or build/grade.
 
-.PHONY: setup test test-unprivileged validity lint skeleton check-skeleton notebooks deliverables manifest grade grade-all check student gradescope bench classifier reference-deliverables clean
+.PHONY: setup test test-unprivileged validity lint skeleton check-skeleton notebooks deliverables manifest mutation grade grade-all check student gradescope bench classifier reference-deliverables clean
 
 setup: $(STAMP)
 
@@ -48,6 +48,18 @@ test-unprivileged: setup
 			$$($(PY) -m tests.grader_fixtures.corpus --outside $(UNPRIVILEGED_TESTS)) && \
 		$(PY) tools/validity.py --check; \
 	else echo "test-unprivileged: make test ran as an ordinary user already (docs/validity.md is checked on a run as root)"; fi
+
+# The catalog's power measured by cosmic-ray's operators (tools/mutation.py): every mutant of a marked solution
+# region graded on the code's tests, the score into docs/validity.md. About 45 minutes with JOBS=2 on 2 cores;
+# fails when fewer than 95% of the non-equivalent mutants are killed. Not part of make test.
+MUTATION_VENV := .venv-mutation
+mutation: setup
+	@test -x $(MUTATION_VENV)/bin/python || $(PYTHON) -m venv $(MUTATION_VENV)
+	@$(PY) -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['mutation']))" > $(MUTATION_VENV)/requirements.txt
+	$(MUTATION_VENV)/bin/python -m pip install -q --disable-pip-version-check -r $(MUTATION_VENV)/requirements.txt
+	$(MUTATION_VENV)/bin/python tools/mutation.py generate
+	$(PY) tools/mutation.py grade --fresh --jobs $(JOBS)
+	$(PY) tools/mutation.py report
 
 # docs/validity.md from the last make test run (as root: it also holds the ordinary-user pass).
 validity: setup

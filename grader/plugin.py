@@ -40,6 +40,20 @@ def graded(title: str, points: float, visibility: str = "visible", hint: str | N
     return mark
 
 
+def self_check(*covers: str, points: float) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare a test of the students' self-check, beside the graded tests whose contract side it
+    checks (`covers`: their names, visible ones only). Its name starts with `public_`, so the grader
+    never runs it; tools/make_self_check.py copies it into student/public_tests/ as `test_...`. It may
+    use only what a student has: the fixtures `hw` (their modules), `kit` (stand-in networks and
+    inputs), `time_net`, `class_net`, and torch and pytest; never the grader's reference answers."""
+
+    def mark(fn: Callable[..., Any]) -> Callable[..., Any]:
+        fn.self_check = {"covers": covers, "points": points}
+        return fn
+
+    return mark
+
+
 class CatalogError(RuntimeError):
     """The catalog and the rubric disagree: a grader bug, not the student's."""
 

@@ -5,7 +5,8 @@ the self-check and the handout README, and nothing else.
 
 The zip holds one folder, diffusion-hw/: hw/ (the skeleton modules as a package),
 assignment.ipynb, and what student/ adds (check.py, public_tests/, README.md, Makefile,
-requirements.txt). It is byte-for-byte reproducible: sorted entries, fixed timestamps.
+requirements.txt); the self-check's tests are written from the catalog's @self_check declarations
+(tools/self_check.py) as the zip is built. It is byte-for-byte reproducible: sorted entries, fixed timestamps.
 It refuses to build when skeleton/ or the notebook is out of date with solution/.
 """
 
@@ -21,14 +22,15 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tools import make_notebook, make_skeleton  # noqa: E402
+from grader.rubric import load_rubric  # noqa: E402
+from tools import make_notebook, make_skeleton, rubric_docs, self_check  # noqa: E402
 from tools.release_zip import write_zip  # noqa: E402
 
 TOP = "diffusion-hw"
 PACKAGE = "hw"
 STUDENT = ROOT / "student"
 STUDENT_FILES = ("check.py", "README.md", "Makefile", "requirements.txt", "public_tests/pytest.ini",
-                 "public_tests/covers.json")
+                 "public_tests/conftest.py", "public_tests/kit.py")
 
 
 class StaleSources(RuntimeError):
@@ -56,8 +58,11 @@ def release_files() -> dict[str, bytes]:
     files[f"{TOP}/assignment.ipynb"] = make_notebook.OUTPUTS["skeleton"].read_bytes()
     for name in STUDENT_FILES:
         files[f"{TOP}/{name}"] = (STUDENT / name).read_bytes()
-    for path in sorted((STUDENT / "public_tests").glob("*.py")):
-        files[f"{TOP}/public_tests/{path.name}"] = path.read_bytes()
+    # The self-check's tests and covers.json, written afresh from the catalog's declarations.
+    rubric = load_rubric()
+    for name, text in self_check.render(rubric).items():
+        files[f"{TOP}/public_tests/{name}"] = text.encode()
+    files[f"{TOP}/public_tests/covers.json"] = rubric_docs.covers(rubric).encode()
     return files
 
 

@@ -7,13 +7,13 @@ A block `<!-- rubric:points -->` ... `<!-- /rubric:points -->` holds the points 
 tests, points, and how many tests each visibility has); `<!-- rubric:mistakes -->` the known mistakes
 each test can name (read from its code, see grader/rubric.py); an inline pair such as
 `<!-- rubric:total -->135<!-- /rubric:total -->` holds one number (the names are in `numbers`).
-student/public_tests/covers.json, which the self-check reads, is written here too (see covers()).
+The students' self-check is written here too: student/public_tests/test_public_<part>.py from the
+catalog's @self_check declarations (tools/self_check.py), and covers.json, the grader tests they cover.
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import re
 import sys
@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from grader.rubric import VISIBILITIES, Rubric, load_rubric, mistake_labels  # noqa: E402
+from tools import self_check  # noqa: E402
 
 DOCS = ("README.md", "docs/grader.md", "docs/ta-guide.md", "docs/gradescope.md", "student/README.md")
 COVERS = ROOT / "student" / "public_tests" / "covers.json"  # the grader tests the students' self-check covers
@@ -81,18 +82,10 @@ def mistakes_table(rubric: Rubric) -> str:
     return "\n".join(rows)
 
 
-def covers(rubric: Rubric, tests: Path = COVERS.parent) -> str:
-    """covers.json: each grader test named by a @pytest.mark.covers(...) of the self-check, with its number,
-    title and points (the self-check's score line says which grader tests it covers). A name that is not a
-    visible test of the rubric stops here."""
-    named: list[str] = []
-    for path in sorted(tests.glob("test_public_*.py")):
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "covers":
-                named += [ast.literal_eval(a) for a in node.args]
-    unknown = [n for n in named if n not in rubric.entries or rubric.entries[n].visibility != "visible"]
-    if unknown:  # the release names no test students cannot see yet
-        raise SystemExit(f"the self-check covers {unknown}: not tests of the rubric, or not visible ones")
+def covers(rubric: Rubric) -> str:
+    """covers.json: each grader test a self-check declares it covers, with its number, title and points
+    (the self-check's score line says which grader tests it covers)."""
+    named = [n for c in self_check.declared(rubric) for n in c.covers]
     chosen = [e for e in rubric.entries.values() if e.id in named]
     table = {e.id: {"number": e.number, "title": e.title, "points": e.points} for e in chosen}
     return json.dumps(table, indent=1, ensure_ascii=False) + "\n"
@@ -130,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
             stale.append(name)
             if not args.check:
                 path.write_text(new)
+    stale += [f"student/public_tests/{name}" for name in self_check.write(rubric, COVERS.parent, check=args.check)]
     table = covers(rubric)
     if not COVERS.exists() or COVERS.read_text() != table:
         stale.append(str(COVERS.relative_to(ROOT)))

@@ -7,7 +7,8 @@ defends, as an ordinary user.
 
 Inputs: build/junit.xml (the main pass), build/junit-unprivileged.xml (the pass as `nobody`, when
 make test ran as root), build/mutation-score.json (tests/test_grader_mutants.py), and the corpus
-list (tests/grader_fixtures/corpus.py). Nothing in the page is typed by hand but its prose.
+list (tests/grader_fixtures/corpus.py). Nothing in the page is typed by hand but its prose. The
+block of `make mutation` (tools/mutation.py) is kept as that command last wrote it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from tests.grader_fixtures.corpus import CLASSES, all_cases  # noqa: E402
 
 BUILD = ROOT / "build"
 PAGE = ROOT / "docs" / "validity.md"
+MUTATION_BEGIN, MUTATION_END = "<!-- mutation:begin -->", "<!-- mutation:end -->"
 SHOWN = {"passed": "holds", "failed": "**FAILED**", "skipped": "skipped", None: "not in this pass"}
 
 
@@ -40,6 +42,15 @@ def outcomes(junit: Path) -> dict[str, str]:
         tags = {child.tag for child in case}
         found[node] = "failed" if tags & {"failure", "error"} else "skipped" if "skipped" in tags else "passed"
     return found
+
+
+def mutation_section() -> str:
+    """The block `make mutation` writes (tools/mutation.py): too long for make test, so kept as it is."""
+    page = PAGE.read_text() if PAGE.is_file() else ""
+    if MUTATION_BEGIN in page and MUTATION_END in page:
+        return page[page.index(MUTATION_BEGIN):page.index(MUTATION_END) + len(MUTATION_END)]
+    return "\n".join([MUTATION_BEGIN, "", "## Machine-made mutants: cosmic-ray's operators", "",
+                      "Not measured yet: run `make mutation`.", "", MUTATION_END])
 
 
 def render() -> str:
@@ -66,6 +77,8 @@ def render() -> str:
         "| --- | ---: |",
         f"| mutants caught | {score.get('caught', '?')} / {score.get('mutants', '?')} |",
         f"| caught with a hint that names the bug | {score.get('hinted', '?')} / {score.get('mutants', '?')} |",
+        "",
+        mutation_section(),
         "",
         "## Correct variants: no false failures",
         "",

@@ -12,7 +12,7 @@ import torch
 
 from grader.checks import inputs, unet_counts, unet_design
 from grader.checks.expect import Mismatch, expect_close, expect_tensor, expect_true
-from grader.plugin import graded
+from grader.plugin import graded, self_check
 from grader.sandbox.student import ModuleInfo, Student
 
 
@@ -31,6 +31,14 @@ def test_conv_ops_shapes(student: Student) -> None:
         _expect_shape(student, "UpConv", (cin, cout), inputs.images(n, channels=cin, size=7), (n, cout, 14, 14))
 
 
+@self_check("test_conv_ops_shapes", points=2)
+def public_conv_ops_change_resolution_as_designed(hw):
+    x = torch.rand(2, 3, 28, 28)
+    assert hw.unet.Conv(3, 5)(x).shape == (2, 5, 28, 28), "Conv must keep 28x28"
+    assert hw.unet.DownConv(3, 5)(x).shape == (2, 5, 14, 14), "DownConv must halve 28x28 to 14x14"
+    assert hw.unet.UpConv(3, 5)(torch.rand(2, 3, 7, 7)).shape == (2, 5, 14, 14), "UpConv must double 7x7 to 14x14"
+
+
 @graded("Flatten, Unflatten, FCBlock: output shapes", points=2,
         hint="Flatten is AvgPool2d(7): 7x7 -> 1x1; Unflatten is ConvTranspose2d(kernel 7, stride 7): 1x1 -> 7x7.")
 def test_flatten_fc_shapes(student: Student) -> None:
@@ -40,6 +48,14 @@ def test_flatten_fc_shapes(student: Student) -> None:
         _expect_shape(student, "FCBlock", (c, 5), inputs.features(n, c), (n, 5))
 
 
+@self_check("test_flatten_fc_shapes", points=2)
+def public_flatten_unflatten_fcblock_output_shapes(hw):
+    h = torch.rand(2, 6, 7, 7)
+    assert hw.unet.Flatten()(h).shape == (2, 6, 1, 1), "Flatten must turn 7x7 into 1x1"
+    assert hw.unet.Unflatten(6)(torch.rand(2, 6, 1, 1)).shape == (2, 6, 7, 7), "Unflatten must turn 1x1 into 7x7"
+    assert hw.unet.FCBlock(10, 4)(torch.rand(2, 10)).shape == (2, 4), "FCBlock(10, 4) maps (N, 10) to (N, 4)"
+
+
 @graded("ConvBlock, DownBlock, UpBlock: output shapes", points=2)
 def test_blocks_shapes(student: Student) -> None:
     for n, cin, cout in [(1, 1, 4), (3, 6, 3)]:
@@ -47,6 +63,13 @@ def test_blocks_shapes(student: Student) -> None:
         _expect_shape(student, "DownBlock", (cin, cout), inputs.images(n, channels=cin), (n, cout, 14, 14))
         _expect_shape(student, "UpBlock", (cin, cout), inputs.images(n, channels=cin, size=7), (n, cout, 14, 14))
         _expect_shape(student, "UpBlock", (cin, cout), inputs.images(n, channels=cin, size=14), (n, cout, 28, 28))
+
+
+@self_check("test_blocks_shapes", points=2)
+def public_conv_down_up_blocks_output_shapes(hw):
+    assert hw.unet.ConvBlock(3, 5)(torch.rand(2, 3, 28, 28)).shape == (2, 5, 28, 28)
+    assert hw.unet.DownBlock(3, 5)(torch.rand(2, 3, 28, 28)).shape == (2, 5, 14, 14)
+    assert hw.unet.UpBlock(3, 5)(torch.rand(2, 3, 7, 7)).shape == (2, 5, 14, 14)
 
 
 OP_LAYERS = {
@@ -110,6 +133,13 @@ def test_unconditional_unet_shape(student: Student) -> None:
         _expect_shape(student, "UnconditionalUNet", (c, 8), inputs.images(n, channels=c), (n, c, 28, 28))
 
 
+@self_check("test_unconditional_unet_shape", points=2)
+def public_unconditional_unet_keeps_image_shape(hw, kit):
+    out = hw.unet.UnconditionalUNet(1, kit.NUM_HIDDENS)(kit.images(3))
+    assert out.shape == (3, 1, 28, 28), f"expected (3, 1, 28, 28), got {tuple(out.shape)}"
+    assert out.dtype == torch.float32 and torch.isfinite(out).all()
+
+
 @graded("TimeConditionalUNet returns the input's shape, t as (N,) or (N, 1)", points=1,
         hint="fc1_t = FCBlock(1, 2D) modulates the Unflatten output (2D channels), fc2_t = FCBlock(1, D) the first "
              "UpBlock's output (D channels); reshape them to (N, F, 1, 1).")
@@ -119,6 +149,15 @@ def test_time_unet_shape(student: Student) -> None:
         info = student.module("unet.TimeConditionalUNet", 1, 10, 8).run([(x, t), (x, t[:, None])])
         for out, shape in zip(info.outputs, ["(N,)", "(N, 1)"], strict=True):
             expect_tensor(out, f"TimeConditionalUNet(1, 10, 8) on x {tuple(x.shape)}, t of shape {shape}", x.shape)
+
+
+@self_check("test_time_unet_shape", points=2)
+def public_time_unet_takes_t_as_vector_or_column(hw, kit):
+    unet = hw.unet.TimeConditionalUNet(1, 10, kit.NUM_HIDDENS).eval()
+    x, t = kit.images(3), torch.tensor([0.0, 0.5, 1.0])
+    out = unet(x, t)
+    assert out.shape == (3, 1, 28, 28), f"expected (3, 1, 28, 28), got {tuple(out.shape)}"
+    assert torch.allclose(unet(x, t[:, None]), out), "t of shape (N, 1) must give the same output as t of shape (N,)"
 
 
 @graded("ClassConditionalUNet returns the input's shape, with and without mask", points=1,
@@ -132,6 +171,15 @@ def test_class_unet_shape(student: Student) -> None:
         info = student.module("unet.ClassConditionalUNet", 1, 10, 8).run(runs)
         for out, label in zip(info.outputs, ["t (N,)", "t (N, 1)", "t (N,) and a mask"], strict=True):
             expect_tensor(out, f"ClassConditionalUNet(1, 10, 8) on x {tuple(x.shape)}, c (N, 10), {label}", x.shape)
+
+
+@self_check("test_class_unet_shape", points=2)
+def public_class_unet_shapes_with_and_without_mask(hw, kit):
+    unet = hw.unet.ClassConditionalUNet(1, 10, kit.NUM_HIDDENS).eval()
+    x, c, t = kit.images(3), kit.one_hot([1, 4, 7]), torch.rand(3)
+    assert unet(x, c, t).shape == (3, 1, 28, 28)
+    assert unet(x, c, t, mask=torch.tensor([1.0, 0.0, 1.0])).shape == (3, 1, 28, 28)
+    assert unet(x, torch.zeros_like(c), t[:, None]).shape == (3, 1, 28, 28), "c = 0 (unconditional) must work"
 
 
 def _blocks_hint(info: ModuleInfo, design: dict[str, int]) -> str | None:

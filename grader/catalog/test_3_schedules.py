@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import torch
 
 from grader.checks import misconceptions as wrong
 from grader.checks import reference as ref
 from grader.checks.expect import Mismatch, expect_close, expect_tensor
-from grader.plugin import graded
+from grader.plugin import graded, self_check
 from grader.sandbox.student import Student
 
 
@@ -19,6 +20,17 @@ def test_linear_schedule(student: Student) -> None:
     for args in [(1e-4, 0.02, 300), (1e-3, 0.05, 10)]:
         got = student.fn("schedules.linear_beta_schedule")(*args).value
         expect_close(got, ref.linear_betas(*args), f"linear_beta_schedule{args}", wrong.linear_betas(*args), atol=1e-7)
+
+
+@self_check("test_linear_schedule", points=2)
+def public_linear_schedule_length_range_and_ends(hw, kit):
+    for num_ts in (300, 50):
+        betas = hw.schedules.linear_beta_schedule(1e-4, 0.02, num_ts)
+        kit.check_betas(betas, num_ts)
+        assert betas[0].item() == pytest.approx(1e-4) and betas[-1].item() == pytest.approx(0.02), (
+            "the linear schedule starts at beta_start and ends at beta_end"
+        )
+        assert bool((betas[1:] > betas[:-1]).all()), "the linear schedule must increase"
 
 
 def _schedule_dict(value: Any, what: str) -> dict:
@@ -46,6 +58,19 @@ def test_ddpm_schedule(student: Student) -> None:
         _expect_schedule(got, ref.linear_betas(*args), f"ddpm_schedule{args}")
 
 
+@self_check("test_ddpm_schedule", points=2)
+def public_ddpm_schedule_keys_alphas_and_alpha_bars(hw):
+    sched = hw.schedules.ddpm_schedule(1e-4, 0.02, 300)
+    assert isinstance(sched, dict), f"ddpm_schedule returns a dict, got {type(sched).__name__}"
+    assert set(sched) >= {"betas", "alphas", "alpha_bars"}, f"missing keys: got {sorted(sched)}"
+    for key in ("betas", "alphas", "alpha_bars"):
+        assert sched[key].shape == (300,), f"{key} must have shape (300,), got {tuple(sched[key].shape)}"
+    assert torch.allclose(sched["alphas"], 1 - sched["betas"]), "alphas must be 1 - betas"
+    assert torch.allclose(sched["alpha_bars"], torch.cumprod(sched["alphas"], 0)), (
+        "alpha_bars must be the cumulative product of the alphas"
+    )
+
+
 @graded("cosine_beta_schedule follows Nichol & Dhariwal (2021)", points=2)
 def test_cosine_schedule(student: Student) -> None:
     for num_ts in (300, 50):
@@ -54,6 +79,13 @@ def test_cosine_schedule(student: Student) -> None:
         # float32 arithmetic makes 1 - ab_t / ab_{t-1} inexact by ~1e-7: compare at 1e-6.
         expect_close(got, ref.cosine_betas(num_ts), f"cosine_beta_schedule(num_ts={num_ts})",
                      wrong.cosine_betas(num_ts), rtol=1e-3, atol=1e-6)
+
+
+@self_check("test_cosine_schedule", points=1)
+def public_cosine_schedule_length_and_range(hw, kit):
+    betas = hw.schedules.cosine_beta_schedule(100)
+    kit.check_betas(betas, 100)
+    assert float(betas.max()) <= 0.999 + 1e-6, "the cosine schedule is clipped at max_beta"
 
 
 @graded("sigmoid_beta_schedule follows the handout's formula", points=2)
@@ -65,6 +97,15 @@ def test_sigmoid_schedule(student: Student) -> None:
                      rtol=1e-4, atol=1e-7)
 
 
+@self_check("test_sigmoid_schedule", points=1)
+def public_sigmoid_schedule_length_and_range(hw, kit):
+    betas = hw.schedules.sigmoid_beta_schedule(1e-4, 0.02, 100)
+    kit.check_betas(betas, 100)
+    assert float(betas.min()) >= 1e-4 - 1e-7 and float(betas.max()) <= 0.02 + 1e-7, (
+        "the sigmoid schedule stays between beta_start and beta_end"
+    )
+
+
 @graded("ddpm_schedule(kind=\"cosine\" | \"sigmoid\") uses those schedules", points=2, visibility="after_published")
 def test_ddpm_schedule_kinds(student: Student) -> None:
     got = student.fn("schedules.ddpm_schedule")(num_ts=100, kind="cosine").value
@@ -73,3 +114,10 @@ def test_ddpm_schedule_kinds(student: Student) -> None:
                  rtol=1e-3, atol=1e-6)
     got = student.fn("schedules.ddpm_schedule")(1e-4, 0.02, 100, kind="sigmoid").value
     _expect_schedule(got, ref.sigmoid_betas(1e-4, 0.02, 100), "ddpm_schedule(1e-4, 0.02, 100, kind='sigmoid')")
+
+
+@self_check(points=1)
+def public_ddpm_schedule_every_kind_has_length_t(hw):
+    for kind in ("linear", "cosine", "sigmoid"):
+        sched = hw.schedules.ddpm_schedule(num_ts=40, kind=kind)
+        assert sched["alpha_bars"].shape == (40,), f"kind={kind!r}: alpha_bars must have shape (40,)"

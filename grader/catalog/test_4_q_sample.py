@@ -9,7 +9,7 @@ from grader.checks import misconceptions as wrong
 from grader.checks import reference as ref
 from grader.checks.expect import Mismatch, expect_close, expect_tensor, expect_true
 from grader.checks.stats import expect_standard_normal
-from grader.plugin import graded
+from grader.plugin import graded, self_check
 from grader.sandbox.student import Student
 
 SCHED = ref.schedule(300)
@@ -29,9 +29,28 @@ def test_q_sample_closed_form(student: Student) -> None:
     _check(student, [299, 299, 299, 299])
 
 
+@self_check("test_q_sample_closed_form", points=2)
+def public_q_sample_shape_dtype_and_fixed_noise(hw, kit):
+    x0, noise, t = kit.images(), torch.randn(4, 1, 28, 28), torch.tensor([0, 5, 10, 19])
+    a = hw.diffusion.q_sample(x0, t, kit.schedule(20), noise)
+    assert a.shape == (4, 1, 28, 28) and a.dtype == torch.float32, f"got {tuple(a.shape)} {a.dtype}"
+    assert torch.isfinite(a).all()
+    assert torch.equal(hw.diffusion.q_sample(x0, t, kit.schedule(20), noise), a), (
+        "the same noise must give the same x_t"
+    )
+
+
 @graded("q_sample uses each sample's own t", points=2)
 def test_q_sample_per_sample_t(student: Student) -> None:
     _check(student, [299, 0, 17, 150, 42, 1], n_seed=5)
+
+
+@self_check("test_q_sample_per_sample_t", points=1)
+def public_q_sample_takes_one_int_t_for_the_batch(hw, kit):
+    x0, noise = kit.images(), torch.randn(4, 1, 28, 28)
+    a = hw.diffusion.q_sample(x0, 7, kit.schedule(20), noise)
+    b = hw.diffusion.q_sample(x0, torch.full((4,), 7), kit.schedule(20), noise)
+    assert torch.allclose(a, b), "an int t must act like the same t for every sample"
 
 
 @graded("q_sample draws standard normal noise by default", points=2)
@@ -42,6 +61,14 @@ def test_q_sample_default_noise(student: Student) -> None:
     ab = SCHED["alpha_bars"][100].double()
     expect_standard_normal((got.double() - ab.sqrt() * x0) / (1 - ab).sqrt(),
                            "the noise q_sample draws, (x_t - sqrt(ab_t) x0) / sqrt(1 - ab_t)")
+
+
+@self_check("test_q_sample_default_noise", points=1)
+def public_q_sample_without_noise_argument(hw, kit):
+    x0, t = kit.images(), torch.tensor([3, 3, 3, 3])
+    a, b = hw.diffusion.q_sample(x0, t, kit.schedule(20)), hw.diffusion.q_sample(x0, t, kit.schedule(20))
+    assert a.shape == x0.shape
+    assert not torch.equal(a, b), "without a noise argument, q_sample must draw fresh noise"
 
 
 @graded("q_sample keeps the input's dtype and device", points=1, visibility="after_published")

@@ -11,7 +11,7 @@ from grader.checks import misconceptions as wrong
 from grader.checks import reference as ref
 from grader.checks.calls import dropout_hint, dropout_rate, expect_time, first_call
 from grader.checks.expect import Mismatch, expect_close, expect_scalar, expect_true
-from grader.plugin import graded
+from grader.plugin import graded, self_check
 from grader.sandbox.student import Record, Student, mock
 
 T = 300
@@ -41,6 +41,16 @@ def test_p_losses_l1(student: Student) -> None:
     expected = F.l1_loss(ref.mock_eps(ref.q_sample(x0, t, SCHED, noise), t / T), noise.double())
     expect_scalar(out.value, expected, "p_losses(mock_unet, x0, t, sched, noise, loss_type='l1')",
                   wrong.p_losses(x0, t, SCHED, noise, "l1"))
+
+
+@self_check("test_p_losses_l2", "test_p_losses_l1", points=2)
+def public_p_losses_l2_and_l1_are_finite_scalars(hw, kit, time_net):
+    x0, t, noise = kit.images(), torch.tensor([0, 4, 9, 19]), torch.randn(4, 1, 28, 28)
+    for loss_type in ("l2", "l1"):
+        loss = hw.diffusion.p_losses(time_net, x0, t, kit.schedule(20), noise, loss_type=loss_type)
+        assert kit.is_scalar(loss), f"loss_type={loss_type!r}: expected a finite 0-dimensional tensor, got {loss!r}"
+    loss.backward()
+    assert time_net.conv.weight.grad is not None, "the loss must be differentiable with respect to the network"
 
 
 @graded("p_losses gives the UNet x_t and t / T", points=2)
@@ -100,6 +110,14 @@ def test_ddpm_forward_t_range(student: Student) -> None:
     _expect_loss_of_its_draws(student)
 
 
+@self_check("test_ddpm_forward_t_range", points=2)
+def public_ddpm_forward_returns_a_finite_scalar(hw, kit, time_net, class_net):
+    loss = hw.diffusion.ddpm_forward(time_net, kit.schedule(20), kit.images(), 20)
+    assert kit.is_scalar(loss), f"time-only: expected a finite 0-dimensional tensor, got {loss!r}"
+    loss = hw.diffusion.ddpm_forward(class_net, kit.schedule(20), kit.images(), 20, c=kit.one_hot([5, 6, 7, 8]))
+    assert kit.is_scalar(loss), f"with classes: expected a finite 0-dimensional tensor, got {loss!r}"
+
+
 def _expect_loss_of_its_draws(student: Student) -> None:
     """Paired with the t-range test: the UNet's input is x0 noised at the drawn t (the noise it
     implies is of unit size), and the loss returned is the UNet's error on that noise."""
@@ -154,3 +172,10 @@ def test_ddpm_wrapper_forward(student: Student) -> None:
     noise = (rec.x.double() - ab.sqrt() * x0.double()) / (1 - ab).sqrt()  # the noise it must have drawn
     expect_scalar(out.value, F.mse_loss(ref.mock_eps(rec.x, rec.t), noise),
                   f"{what}: the loss, recomputed from the UNet's input x_t and t", rtol=1e-3)
+
+
+@self_check(points=1)
+def public_p_losses_with_classes_and_mask(hw, kit, class_net):
+    x0, t, c = kit.images(), torch.tensor([0, 4, 9, 19]), kit.one_hot([0, 1, 2, 3])
+    loss = hw.diffusion.p_losses(class_net, x0, t, kit.schedule(20), c=c, mask=torch.tensor([1.0, 0.0, 1.0, 1.0]))
+    assert kit.is_scalar(loss), f"expected a finite 0-dimensional tensor, got {loss!r}"

@@ -10,7 +10,7 @@ from grader.checks import misconceptions as wrong
 from grader.checks import reference as ref
 from grader.checks.calls import expect_time, first_call
 from grader.checks.expect import T0_TOL, expect_close
-from grader.plugin import graded
+from grader.plugin import graded, self_check
 from grader.sandbox.student import Student, mock
 
 T = 300
@@ -34,11 +34,28 @@ def test_p_sample_mean(student: Student) -> None:
                  mistakes)
 
 
+@self_check("test_p_sample_mean", points=1)
+def public_p_sample_takes_one_int_t(hw, kit, time_net):
+    with torch.no_grad():
+        out = hw.diffusion.p_sample(time_net, kit.images(), 5, kit.schedule(20), torch.randn(4, 1, 28, 28))
+    assert out.shape == (4, 1, 28, 28)
+
+
 @graded("p_sample: mean + sqrt(beta_t) z with a fixed z", points=2)
 def test_p_sample_sigma(student: Student) -> None:
     out, expected, mistakes = _step(student, [1, 50, 150, 299], inputs.noise(4, seed=21))
     expect_close(out.value, expected, "p_sample(mock_unet, x_t, t=[1, 50, 150, 299], sched, z): mean + sqrt(beta_t) z",
                  mistakes)
+
+
+@self_check("test_p_sample_mean", "test_p_sample_sigma", points=2)
+def public_p_sample_shape_and_fixed_z(hw, kit, time_net):
+    x, z, t = torch.randn(4, 1, 28, 28), torch.randn(4, 1, 28, 28), torch.tensor([19, 10, 1, 0])
+    with torch.no_grad():
+        a = hw.diffusion.p_sample(time_net, x, t, kit.schedule(20), z)
+        b = hw.diffusion.p_sample(time_net, x, t, kit.schedule(20), z)
+    assert a.shape == (4, 1, 28, 28) and torch.isfinite(a).all(), f"got shape {tuple(a.shape)}"
+    assert torch.equal(a, b), "the same z must give the same x_{t-1}"
 
 
 @graded("p_sample adds no noise at t = 0", points=2)
@@ -65,6 +82,14 @@ def test_p_sample_cfg(student: Student) -> None:
     guided = wrong.guidance(eps_c, eps_u, scale)
     mistakes = {label: ref.posterior_mean(x_t, t, SCHED, eps) for label, eps in guided.items()}
     expect_close(out.value, expected, "p_sample(mock_unet, x_t, t, sched, z=0, c, guidance_scale=5)", mistakes)
+
+
+@self_check("test_p_sample_cfg", points=2)
+def public_p_sample_with_classes_and_guidance(hw, kit, class_net):
+    x, z, t, c = kit.images(), torch.randn(4, 1, 28, 28), torch.tensor([12, 12, 3, 0]), kit.one_hot([2, 3, 4, 5])
+    with torch.no_grad():
+        out = hw.diffusion.p_sample(class_net, x, t, kit.schedule(20), z, c=c, guidance_scale=5.0)
+    assert out.shape == (4, 1, 28, 28) and torch.isfinite(out).all(), f"got shape {tuple(out.shape)}"
 
 
 @graded("p_sample gives the UNet t / T", points=2, visibility="after_published")

@@ -10,7 +10,7 @@ from grader.checks import misconceptions as wrong
 from grader.checks import reference as ref
 from grader.checks.expect import T0_TOL, Mismatch, expect_close, expect_tensor, expect_true
 from grader.checks.stats import correlation, expect_standard_normal
-from grader.plugin import graded
+from grader.plugin import graded, self_check
 from grader.sandbox.student import Outcome, Student, mock
 
 T = 40
@@ -61,6 +61,14 @@ def test_ddpm_sample_shape(student: Student) -> None:
     plausible.expect_roughly(got, ref.posterior_mean(x, t0, SCHED, eps), f"{what}: the images vs its last step", 0.1)
 
 
+@self_check("test_ddpm_sample_shape", points=2)
+def public_ddpm_sample_one_image_per_class(hw, kit, class_net):
+    out = hw.diffusion.ddpm_sample(class_net, kit.schedule(10), (28, 28), 10, seed=0, c=kit.one_hot([0, 1, 2]))
+    assert isinstance(out, torch.Tensor), f"ddpm_sample returns a tensor, got {type(out).__name__}"
+    assert out.shape == (3, 1, 28, 28), f"expected (len(c), 1, 28, 28) = (3, 1, 28, 28), got {tuple(out.shape)}"
+    assert torch.isfinite(out).all()
+
+
 @graded("ddpm_sample: same seed, same images; another seed, other images", points=1)
 def test_ddpm_sample_seed(student: Student) -> None:
     c = inputs.one_hot([1, 2, 3])
@@ -73,6 +81,15 @@ def test_ddpm_sample_seed(student: Student) -> None:
                 "draw all randomness (x_T and every z) from a torch.Generator seeded with `seed`")
     expect_true(isinstance(other, torch.Tensor) and not torch.equal(first, other), "ddpm_sample with seed=0 and seed=1",
                 "  the images are identical: the seed argument is ignored")
+
+
+@self_check("test_ddpm_sample_seed", points=2)
+def public_ddpm_sample_is_reproducible_with_its_seed(hw, kit, time_net):
+    run = lambda seed: hw.diffusion.ddpm_sample(time_net, kit.schedule(10), (28, 28), 10, seed=seed, num_samples=2)
+    a = run(0)
+    assert a.shape == (2, 1, 28, 28), f"expected (num_samples, 1, 28, 28) = (2, 1, 28, 28), got {tuple(a.shape)}"
+    assert torch.equal(run(0), a), "the same seed must give the same images"
+    assert not torch.equal(run(1), a), "another seed must give other images"
 
 
 def _steps(student: Student) -> tuple[list, torch.Tensor]:
@@ -124,3 +141,11 @@ def test_ddpm_sample_cfg(student: Student) -> None:
     mistakes = {label: ref.posterior_mean(x, t0, SCHED, e) for label, e in wrong.guidance(eps_c, eps_u, scale).items()}
     expect_close(final, ref.posterior_mean(x, t0, SCHED, ref.cfg(eps_c, eps_u, scale)),
                  "ddpm_sample's last step with c and guidance_scale=5", mistakes, **T0_TOL)
+
+
+@self_check(points=1)
+def public_ddpm_module_gives_a_loss_and_samples(hw, kit, class_net):
+    model = hw.diffusion.DDPM(class_net, num_ts=10)
+    loss = model(kit.images(), kit.one_hot([0, 1, 2, 3]))
+    assert kit.is_scalar(loss), "DDPM.forward must return a finite scalar loss"
+    assert model.sample((28, 28), seed=0, c=kit.one_hot([4, 5])).shape == (2, 1, 28, 28)

@@ -13,7 +13,7 @@ from grader.checks import reference as ref
 from grader.checks.calls import dropout_hint, dropout_rate, first_call
 from grader.checks.expect import expect_close, expect_scalar, expect_tensor, expect_true
 from grader.checks.stats import expect_standard_normal
-from grader.plugin import graded
+from grader.plugin import graded, self_check
 from grader.sandbox.student import Outcome, Student, mock
 
 N_STEPS = 20
@@ -31,6 +31,17 @@ def test_fm_interpolate(student: Student) -> None:
                  "fm_interpolate(x0, x1, t) with t of shape (N, 1, 1, 1)", wrong.fm_interpolate(x0, x1, t))
 
 
+@self_check("test_fm_interpolate", points=2)
+def public_fm_interpolate_endpoints_and_per_sample_t(hw, kit):
+    x0, x1 = torch.randn(4, 1, 28, 28), kit.images()
+    assert torch.allclose(hw.flow.fm_interpolate(x0, x1, 0.0), x0), "t = 0 must give x0 (the noise)"
+    assert torch.allclose(hw.flow.fm_interpolate(x0, x1, 1.0), x1), "t = 1 must give x1 (the data)"
+    t = torch.tensor([0.0, 1.0, 0.0, 1.0])
+    out = hw.flow.fm_interpolate(x0, x1, t)
+    assert out.shape == (4, 1, 28, 28), f"a per-sample t of shape (N,) must give (N, 1, 28, 28), got {tuple(out.shape)}"
+    assert torch.allclose(out[1], x1[1]) and torch.allclose(out[2], x0[2]), "each sample must use its own t"
+
+
 def _forward(student: Student) -> tuple[Outcome, torch.Tensor, torch.Tensor, torch.Tensor]:
     x1, noise, t = inputs.images(4, seed=32), inputs.noise(4, seed=33), torch.tensor([0.1, 0.4, 0.7, 0.95])
     return student.fn("flow.fm_forward")(mock(), x1, N_STEPS, noise=noise, t=t), x1, noise, t
@@ -43,6 +54,16 @@ def test_fm_forward_loss(student: Student) -> None:
     expected = F.mse_loss(ref.mock_eps(x_t, t), (x1 - noise).double())
     expect_scalar(out.value, expected, "fm_forward(mock_unet, x1, num_ts, noise=x0, t): mean |u(x_t, t) - (x1 - x0)|^2",
                   wrong.fm_forward(x1, noise, t, N_STEPS))
+
+
+@self_check("test_fm_forward_loss", points=2)
+def public_fm_forward_returns_a_finite_scalar(hw, kit, time_net, class_net):
+    x1, noise, t = kit.images(), torch.randn(4, 1, 28, 28), torch.rand(4)
+    a = hw.flow.fm_forward(time_net, x1, 50, noise=noise, t=t)
+    assert kit.is_scalar(a), f"time-only: expected a finite 0-dimensional tensor, got {a!r}"
+    assert torch.equal(hw.flow.fm_forward(time_net, x1, 50, noise=noise, t=t), a), "fixed noise and t: same loss"
+    loss = hw.flow.fm_forward(class_net, x1, 50, c=kit.one_hot([0, 1, 2, 3]))
+    assert kit.is_scalar(loss), f"with classes: expected a finite 0-dimensional tensor, got {loss!r}"
 
 
 @graded("fm_forward gives the UNet x_t and t", points=1)
@@ -97,6 +118,12 @@ def test_fm_sample_timesteps(student: Student) -> None:
     plausible.expect_euler_chain(records, N_STEPS, "fm_sample's steps, from one velocity call to the next")
 
 
+@self_check("test_fm_sample_timesteps", points=1)
+def public_fm_sample_time_only(hw, time_net):
+    out = hw.flow.fm_sample(time_net, (28, 28), 10, seed=0, num_samples=2)
+    assert out.shape == (2, 1, 28, 28), f"expected (num_samples, 1, 28, 28) = (2, 1, 28, 28), got {tuple(out.shape)}"
+
+
 @graded("fm_sample: same seed, same images; shape (len(c), 1, 28, 28)", points=1)
 def test_fm_sample_seed(student: Student) -> None:
     c = inputs.one_hot([1, 2, 3])
@@ -110,6 +137,17 @@ def test_fm_sample_seed(student: Student) -> None:
                 "draw the starting noise from a torch.Generator seeded with `seed`")
     expect_true(isinstance(other, torch.Tensor) and not torch.equal(first, other), "fm_sample with seed=0 and seed=1",
                 "  the images are identical: the seed argument is ignored")
+
+
+@self_check("test_fm_sample_seed", points=2)
+def public_fm_sample_shape_and_seed(hw, kit, class_net):
+    run = lambda seed: hw.flow.fm_sample(class_net, (28, 28), 10, seed=seed, c=kit.one_hot([1, 2, 3]))
+    a = run(0)
+    assert isinstance(a, torch.Tensor), f"fm_sample returns a tensor, got {type(a).__name__}"
+    assert a.shape == (3, 1, 28, 28), f"expected (len(c), 1, 28, 28) = (3, 1, 28, 28), got {tuple(a.shape)}"
+    assert torch.isfinite(a).all()
+    assert torch.equal(run(0), a), "the same seed must give the same images"
+    assert not torch.equal(run(1), a), "another seed must give other images"
 
 
 @graded("fm_sample applies classifier-free guidance", points=1, visibility="after_published")

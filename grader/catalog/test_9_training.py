@@ -14,7 +14,7 @@ from grader.checks import misconceptions as wrong
 from grader.checks import reference as ref
 from grader.checks.calls import first_call
 from grader.checks.expect import Mismatch, expect_close, expect_scalar, expect_true
-from grader.plugin import graded
+from grader.plugin import graded, self_check
 from grader.sandbox import training
 from grader.sandbox.student import Student, mock
 from grader.worker.smoke import SIGMA
@@ -43,6 +43,12 @@ def test_denoiser_loss(student: Student) -> None:
                    "sum instead of mean over all elements": F.mse_loss(mock_out, x.double()) * x.numel()})
 
 
+@self_check("test_denoiser_loss", points=1)
+def public_denoiser_loss_is_a_finite_scalar(hw, kit):
+    loss = hw.train.denoiser_loss(kit.small_net(), kit.images(), 0.5)
+    assert kit.is_scalar(loss), f"expected a finite 0-dimensional tensor, got {loss!r}"
+
+
 @graded("train.pure_noise_loss: the UNet sees pure noise; MSE against the clean x", points=1)
 def test_pure_noise_loss(student: Student) -> None:
     x = inputs.images(8)
@@ -58,6 +64,12 @@ def test_pure_noise_loss(student: Student) -> None:
     mock_out = ref.mock_eps(z, torch.zeros(len(x)))
     expect_scalar(out.value, F.mse_loss(mock_out, x.double()), "pure_noise_loss(mock_unet, x)",
                   {"compared the UNet's output with the noise instead of the clean x": F.mse_loss(mock_out, z)})
+
+
+@self_check("test_pure_noise_loss", points=1)
+def public_pure_noise_loss_is_a_finite_scalar(hw, kit):
+    loss = hw.train.pure_noise_loss(kit.small_net(), kit.images())
+    assert kit.is_scalar(loss), f"expected a finite 0-dimensional tensor, got {loss!r}"
 
 
 @graded("train.train_step: zero the gradients, backpropagate, clip, step; return the loss as a float",
@@ -114,3 +126,16 @@ def test_train_ddpm_class(student: Student) -> None:
 def test_train_flow(student: Student) -> None:
     what = "class-conditioned flow matching (ClassConditionalUNet, fm_forward, fm_sample with CFG)"
     _smoke(student, "flow", what, 10)
+
+
+@self_check(points=1)
+def public_one_optimisation_step_returns_a_float(hw, kit):
+    net = kit.small_net()
+    before = [p.detach().clone() for p in net.parameters()]
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    loss_fn = lambda m, x, y: ((m(x) - x) ** 2).mean()
+    loss = hw.train.train_step(net, optimizer, loss_fn, kit.images(), torch.zeros(4, dtype=torch.long))
+    assert isinstance(loss, float), f"train_step must return the loss as a Python float, got {type(loss).__name__}"
+    assert any(not torch.equal(a, b) for a, b in zip(before, net.parameters(), strict=True)), (
+        "train_step must update the parameters (optimizer.step())"
+    )

@@ -1,44 +1,23 @@
-"""Part 2: variance schedules are 1-D float32 tensors of length T with values in (0, 1)."""
+"""Self-check of part 3. Variance schedules.
+
+Written from the course's test declarations, beside the grader's own tests; edits here are
+overwritten by the next release.
+"""
 
 import pytest
 import torch
 
 
-def check_betas(betas: object, num_ts: int) -> None:
-    assert isinstance(betas, torch.Tensor), f"a schedule is a tensor, got {type(betas).__name__}"
-    assert betas.shape == (num_ts,), f"expected shape ({num_ts},), got {tuple(betas.shape)}"
-    assert betas.dtype == torch.float32, f"expected float32, got {betas.dtype}"
-    assert bool(((betas > 0) & (betas < 1)).all()), "every beta must lie in (0, 1)"
-
-
 @pytest.mark.points(2)
 @pytest.mark.covers("test_linear_schedule")
-def test_linear_schedule_length_range_and_ends(hw):
+def test_linear_schedule_length_range_and_ends(hw, kit):
     for num_ts in (300, 50):
         betas = hw.schedules.linear_beta_schedule(1e-4, 0.02, num_ts)
-        check_betas(betas, num_ts)
+        kit.check_betas(betas, num_ts)
         assert betas[0].item() == pytest.approx(1e-4) and betas[-1].item() == pytest.approx(0.02), (
             "the linear schedule starts at beta_start and ends at beta_end"
         )
         assert bool((betas[1:] > betas[:-1]).all()), "the linear schedule must increase"
-
-
-@pytest.mark.points(1)
-@pytest.mark.covers("test_cosine_schedule")
-def test_cosine_schedule_length_and_range(hw):
-    betas = hw.schedules.cosine_beta_schedule(100)
-    check_betas(betas, 100)
-    assert float(betas.max()) <= 0.999 + 1e-6, "the cosine schedule is clipped at max_beta"
-
-
-@pytest.mark.points(1)
-@pytest.mark.covers("test_sigmoid_schedule")
-def test_sigmoid_schedule_length_and_range(hw):
-    betas = hw.schedules.sigmoid_beta_schedule(1e-4, 0.02, 100)
-    check_betas(betas, 100)
-    assert float(betas.min()) >= 1e-4 - 1e-7 and float(betas.max()) <= 0.02 + 1e-7, (
-        "the sigmoid schedule stays between beta_start and beta_end"
-    )
 
 
 @pytest.mark.points(2)
@@ -52,6 +31,24 @@ def test_ddpm_schedule_keys_alphas_and_alpha_bars(hw):
     assert torch.allclose(sched["alphas"], 1 - sched["betas"]), "alphas must be 1 - betas"
     assert torch.allclose(sched["alpha_bars"], torch.cumprod(sched["alphas"], 0)), (
         "alpha_bars must be the cumulative product of the alphas"
+    )
+
+
+@pytest.mark.points(1)
+@pytest.mark.covers("test_cosine_schedule")
+def test_cosine_schedule_length_and_range(hw, kit):
+    betas = hw.schedules.cosine_beta_schedule(100)
+    kit.check_betas(betas, 100)
+    assert float(betas.max()) <= 0.999 + 1e-6, "the cosine schedule is clipped at max_beta"
+
+
+@pytest.mark.points(1)
+@pytest.mark.covers("test_sigmoid_schedule")
+def test_sigmoid_schedule_length_and_range(hw, kit):
+    betas = hw.schedules.sigmoid_beta_schedule(1e-4, 0.02, 100)
+    kit.check_betas(betas, 100)
+    assert float(betas.min()) >= 1e-4 - 1e-7 and float(betas.max()) <= 0.02 + 1e-7, (
+        "the sigmoid schedule stays between beta_start and beta_end"
     )
 
 
