@@ -11,6 +11,7 @@ DEVICE ?= auto
 SUBMISSION ?= solution
 TESTS ?= all
 TIMEOUT ?= 60
+AUDIENCE ?= ta
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 # FIGURES: a folder holding figures/, losses/ and weights/ (make deliverables OUT=...) for `make grade` to judge
 # instead of the submission's own; unset, the grader looks for figures/ in the submission.
@@ -92,7 +93,7 @@ GRADE_FIGURES := $(or $(FIGURES),$(SHIPPED_FIGURES))
 grade: setup
 	@$(if $(SHIPPED_FIGURES),echo "make grade: the reference's figures are its quick deliverables shipped in \
 	$(SHIPPED_FIGURES)/ (make reference-deliverables rebuilds them; FIGURES=<dir> grades others)")
-	$(PY) -m grader $(SUBMISSION) --out $(or $(OUT),build/grade) --tests $(TESTS) --device $(DEVICE) --timeout $(TIMEOUT)$(if $(GRADE_FIGURES), --figures $(GRADE_FIGURES))
+	$(PY) -m grader $(SUBMISSION) --out $(or $(OUT),build/grade) --tests $(TESTS) --device $(DEVICE) --timeout $(TIMEOUT) --audience $(AUDIENCE)$(if $(GRADE_FIGURES), --figures $(GRADE_FIGURES))
 
 # A whole class: every folder, .zip and .ipynb in SUBMISSIONS, JOBS at a time; reruns skip what is graded.
 grade-all: setup

@@ -1,5 +1,5 @@
 """Command line: python -m grader SUBMISSION [--out DIR] [--tests all|public|NAME,...] [--device auto|cpu|cuda]
-[--figures DIR]
+[--figures DIR] [--audience ta|student] [--hidden-as visible|hidden]
 
 Exit status 0 whenever grading completed (whatever the score); 2 when the grader could not run
 (a missing data set or model file, a bad option, an output folder that is a symbolic link); 3 when
@@ -35,6 +35,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--figures", type=Path, default=None,
                     help="a folder holding figures/, losses/ and weights/ (make deliverables OUT=...) to grade "
                          "instead of the submission's own")
+    ap.add_argument("--audience", choices=["ta", "student"], default="ta",
+                    help="who reads the reports: ta (everything; the default) or student (messages worded for the "
+                         "one uploading, no hidden test's details: what Gradescope's run_autograder uses)")
+    ap.add_argument("--hidden-as", choices=["visible", "hidden"], default=None,
+                    help="how results.json marks hidden tests: hidden (Gradescope hides them and the student's total "
+                         "until published) or visible (title and points shown, details kept back, total shown); "
+                         "default: visible for --audience student, hidden otherwise")
     ap.add_argument("--trusted", action="store_true",
                     help="grade even where the student's code cannot be isolated (neither root nor user namespaces)")
     args = ap.parse_args(argv)
@@ -44,12 +51,13 @@ def main(argv: list[str] | None = None) -> int:
         if problems:
             raise GraderError("; ".join(problems))
         limits = Limits().with_timeout(args.timeout).with_total(args.total_time)
-        run = launch(args.submission, args.device, limits, figures=args.figures, trusted=args.trusted)
+        run = launch(args.submission, args.device, limits, figures=args.figures, trusted=args.trusted,
+                     audience=args.audience)
         # Imported only now: torch and pytest load while the worker starts.
         from .report import render_table
         from .run import finish
 
-        result = finish(run, args.out, args.tests)
+        result = finish(run, args.out, args.tests, hidden_as=args.hidden_as)
     except (FileNotFoundError, GraderError, RubricError) as exc:
         print(f"grader: {exc}", file=sys.stderr)
         return 2

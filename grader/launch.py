@@ -18,7 +18,9 @@ from .sandbox.backends import Backend, InProcessBackend, SandboxBackend
 from .sandbox.limits import Limits
 from .sandbox.stage import Stage, clean_stale, grading_identity
 from .submission import Submission, load_submission
-from .submission.deliverables import NONE_FOUND, Deliverables, Rejected, load_deliverables
+from .submission.deliverables import Deliverables, Rejected, load_deliverables, none_found
+
+AUDIENCES = ("ta", "student")
 
 
 class GraderError(RuntimeError):
@@ -34,7 +36,8 @@ class Launch:
     sandbox: bool
     started: float = field(default_factory=time.monotonic)
     deliverables: Deliverables | None = None  # the figures to judge: --figures, else the submission's
-    no_figures: str = NONE_FOUND  # why there are none
+    no_figures: str = field(default_factory=none_found)  # why there are none
+    audience: str = "ta"  # who reads the messages: the TA grading, or the student (Gradescope)
 
 
 @functools.cache
@@ -65,6 +68,7 @@ def launch(
     isolate_network: bool = True,
     figures: str | Path | None = None,
     trusted: bool = False,
+    audience: str = "ta",
 ) -> Launch:
     """Raises FileNotFoundError for a path that does not exist (the submission, or `figures`: a
     folder holding figures/, or a zip of one), GraderError for a bad device or a bad figures zip,
@@ -77,7 +81,9 @@ def launch(
     limits = limits or Limits()
     clean_stale()  # what a grader killed mid-run left in the temporary folder
     sub = load_submission(Path(submission))
-    deliverables, no_figures = _deliverables(sub, figures)
+    if audience not in AUDIENCES:
+        raise GraderError(f"unknown audience {audience!r}: use {' or '.join(AUDIENCES)}")
+    deliverables, no_figures = _deliverables(sub, figures, audience)
     drop_to = grading_identity() if os.geteuid() == 0 else None
     stage = Stage.create(sub.files, sub.layout, drop_to)
     backend: Backend
@@ -85,15 +91,15 @@ def launch(
         backend = InProcessBackend(stage, device)
     else:  # a rejected submission never needs a worker
         backend = SandboxBackend(stage, limits, device, sub.imports, drop_to, isolate_network, eager=not sub.rejected)
-    return Launch(sub, stage, backend, limits, sandbox, started, deliverables, no_figures)
+    return Launch(sub, stage, backend, limits, sandbox, started, deliverables, no_figures, audience)
 
 
-def _deliverables(sub: Submission, figures: str | Path | None) -> tuple[Deliverables | None, str]:
+def _deliverables(sub: Submission, figures: str | Path | None, audience: str) -> tuple[Deliverables | None, str]:
     if figures is not None:
         try:
-            return load_deliverables(Path(figures)), NONE_FOUND
+            return load_deliverables(Path(figures)), none_found(audience)
         except Rejected as exc:
             raise GraderError(f"--figures {figures}: {exc}") from None
     if sub.deliverables is None and sub.rejected:
         return None, f"not graded: {sub.rejected}"
-    return sub.deliverables, NONE_FOUND
+    return sub.deliverables, none_found(audience)

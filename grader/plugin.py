@@ -19,7 +19,7 @@ from .results import FigureVerdict, TestResult
 from .rubric import Rubric
 from .sandbox.client import WorkerStartError
 from .sandbox.student import Student, StudentError
-from .submission.deliverables import NONE_FOUND, Deliverables
+from .submission.deliverables import Deliverables, none_found
 
 GRADER_KEY = pytest.StashKey["GradingPlugin"]()
 SETUP_KEY = pytest.StashKey[float]()  # a test's setup time, added to its call's: a part's time is the whole test's
@@ -65,13 +65,13 @@ class GradingPlugin:
         rubric: Rubric,
         selection: str,
         deliverables: Deliverables | None = None,
-        no_figures: str = NONE_FOUND,
+        no_figures: str | None = None,
     ) -> None:
         self.student = student
         self.rubric = rubric
         self.selection = selection
         self.deliverables = deliverables  # the figures/ and losses/ the figure tests judge
-        self.no_figures = no_figures  # what every figure test says when there are none
+        self.no_figures = no_figures or none_found()  # what every figure test says when there are none
         self.figures: list[FigureVerdict] = []  # filled by the figure tests, for the report
         self.results: dict[str, TestResult] = {}
         self.problems: list[str] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,13 +32,34 @@ class TestResult:
     def status(self) -> str:
         return "passed" if self.passed else "failed"
 
-    def output(self) -> str:
+    def shown(self, audience: str = "ta") -> tuple[str, str | None]:
+        """(message, hint) as `audience` may read them: a student never reads a hidden test's."""
+        if audience == "student" and self.visibility == "hidden":
+            return KEPT_BACK, None
+        return self.message.strip() or "Failed.", self.hint
+
+    def output(self, audience: str = "ta") -> str:
         if self.passed:
             return "Passed."
-        text = self.message.strip() or "Failed."
-        if self.hint:
-            text += f"\n\nHint: {self.hint}"
-        return text
+        message, hint = self.shown(audience)
+        return message + (f"\n\nHint: {hint}" if hint else "")
+
+    def markdown(self, audience: str = "ta") -> str:
+        """The output as Gradescope shows it with output_format "md": the message verbatim in a
+        fence (expected / got tables keep their columns), the hint as prose."""
+        if self.passed:
+            return "Passed."
+        message, hint = self.shown(audience)
+        return fence(message) + (f"\n\n**Hint:** {hint}" if hint else "")
+
+
+KEPT_BACK = "The course keeps this test's details back; its points count in your total."
+
+
+def fence(text: str) -> str:
+    """`text` verbatim in a Markdown code fence longer than any run of backticks inside it."""
+    bar = "`" * max(3, max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    return f"{bar}text\n{text.rstrip()}\n{bar}"
 
 
 @dataclass
@@ -80,6 +102,11 @@ class GradingResult:
     execution_time_s: float = 0.0
     figures: list[FigureVerdict] = field(default_factory=list)  # in manifest order
     figures_source: str = ""  # where the figures were read from, or why there are none
+    audience: str = "ta"  # who reads the reports: the TA (everything) or the student (no hidden test's details)
+    # How results.json marks a hidden test: "hidden" (Gradescope shows it to the staff only, and hides the
+    # student's total until the grades are published) or "visible" (the student sees its title and points but
+    # not its details, and sees the total); the grader's default is "visible" for the student audience.
+    hidden_as: str = "hidden"
 
     @property
     def score(self) -> float:
@@ -122,7 +149,7 @@ def gradescope(result: GradingResult) -> dict[str, Any]:
         "score": round(result.score, 4),
         "execution_time": round(result.execution_time_s, 2),
         "output": result.summary(),
-        "output_format": "text",
+        "output_format": "md",
         "visibility": "visible",
         "stdout_visibility": "hidden",
         # Gradescope ignores extra_data: the report's extras go there, not into its own keys.
@@ -135,16 +162,24 @@ def gradescope(result: GradingResult) -> dict[str, Any]:
                 "score": t.score,
                 "max_score": t.max_score,
                 "status": t.status,
-                "output": t.output(),
-                "output_format": "text",
+                "output": t.markdown(_reader(result, t)),
+                "output_format": "md",
                 "tags": [result.parts.get(t.part, t.part)],
-                "visibility": t.visibility,
+                "visibility": "visible" if t.visibility == "hidden" and result.hidden_as == "visible" else t.visibility,
                 "extra_data": {"id": t.id, "grader_error": t.grader_error, "duration_s": t.duration_s,
                                "mistake": t.mistake, "failed_checks": t.failed_checks},
             }
             for t in result.tests
         ],
     }
+
+
+def _reader(result: GradingResult, t: TestResult) -> str:
+    """Who may read a test's output in results.json: a hidden test shown as visible is read by the
+    student whatever the run's audience; Gradescope shows a hidden one to the course staff only."""
+    if t.visibility == "hidden":
+        return "student" if result.hidden_as == "visible" else "ta"
+    return result.audience
 
 
 def results_json(result: GradingResult) -> str:

@@ -46,7 +46,8 @@ def run_catalog(student: Student, rubric: Rubric, selection: str, run: Launch | 
     return plugin
 
 
-def finish(run: Launch, out: str | Path, tests: str = "all", rubric_path: Path = RUBRIC_PATH) -> GradingResult:
+def finish(run: Launch, out: str | Path, tests: str = "all", rubric_path: Path = RUBRIC_PATH,
+           hidden_as: str | None = None) -> GradingResult:
     """Run the catalog against a launched submission; write results.json and the reports."""
     sub, backend = run.submission, run.backend
     try:
@@ -77,6 +78,8 @@ def finish(run: Launch, out: str | Path, tests: str = "all", rubric_path: Path =
         execution_time_s=time.monotonic() - run.started,
         figures=plugin.figures,
         figures_source=run.deliverables.where if run.deliverables else run.no_figures,
+        audience=run.audience,
+        hidden_as=hidden_as or ("visible" if run.audience == "student" else "hidden"),
     )
     write_reports(result, Path(out))
     return result

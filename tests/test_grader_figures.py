@@ -29,10 +29,11 @@ from grader.figures.images import FigureProblem, decode
 from grader.figures.judge import _load_classifier, load_manifest, thresholds
 from grader.figures.models import RUNS
 from grader.figures.tiles import LayoutError, expect_layout, find_tiles
+from grader.results import fence
 from grader.rubric import load_rubric
 from grader.run import grade
 from grader.submission import load_submission
-from grader.submission.deliverables import MAX_FILE, NONE_FOUND, load_deliverables
+from grader.submission.deliverables import MAX_FILE, NONE_FOUND, load_deliverables, none_found
 from solution.figures import save_gif, save_grid, save_loss_curve, save_losses_json
 from tests.grader_fixtures.grading import FIGURE_TESTS, ROOT, run_cli, validate, workdir
 from tools import deliverables_cache
@@ -508,7 +509,7 @@ def test_weights_that_did_not_make_the_figures_lose_their_points(quick: Path) ->
 def test_no_figures_folder_gives_one_line_and_completes() -> None:
     g = _grade("none")
     assert g["results"]["score"] == 0 and set(g["by_id"]) == FIGURE_TESTS
-    assert all(t["output"] == NONE_FOUND for t in g["by_id"].values())
+    assert all(t["output"] == fence(none_found()) for t in g["by_id"].values())
     assert NONE_FOUND in (g["out"] / "report.html").read_text()
 
 

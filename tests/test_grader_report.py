@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import zlib
+from html import escape
 from pathlib import Path
 
 from grader.report import render_table, write_reports
-from grader.results import FigureVerdict, GradingResult, TestResult
+from grader.results import KEPT_BACK, FigureVerdict, GradingResult, TestResult, fence, gradescope
+from grader.submission.deliverables import NONE_FOUND, none_found
 from tests.grader_fixtures.grading import validate
 
 
@@ -62,7 +64,11 @@ def test_reports_show_failures_hints_and_figures(tmp_path: Path) -> None:
     results = json.loads((tmp_path / "out" / "results.json").read_text())
     validate(results)
     assert [f["passed"] for f in results["extra_data"]["figures"]] == [True, False]
-    assert results["score"] == 2 and results["tests"][1]["output"].endswith("Hint: use `alpha_bar`")
+    assert results["score"] == 2 and results["tests"][1]["output"].endswith("**Hint:** use `alpha_bar`")
+    # Markdown: the message verbatim in a fence (its columns kept), the hint as prose
+    assert results["tests"][1]["output_format"] == "md" and results["output_format"] == "md"
+    assert results["tests"][1]["output"].startswith("```text\nf(x) <script>alert(1)</script>\n  expected: 1\n")
+    assert results["tests"][1]["visibility"] == "hidden"  # the staff's run: Gradescope's own meaning
     assert results["extra_data"]["part_times_s"] == {"1. Part one": 3.75}
 
 
@@ -70,3 +76,33 @@ def test_terminal_table_is_compact(tmp_path: Path) -> None:
     table = render_table(_result(tmp_path), tmp_path)
     assert "1. Part one" in table and "2 / 5" in table and "Failed (1):" in table
     assert len(table.splitlines()) <= 8
+
+
+def test_the_student_audience_never_reads_a_hidden_test_s_details(tmp_path: Path) -> None:
+    """Gradescope's run (--audience student): a hidden test shows its title and points, its details kept
+    back, and is marked visible so that Gradescope shows the student's total; with --hidden-as hidden it
+    is Gradescope's hidden (the staff read it whole)."""
+    result = _result(tmp_path)
+    result.audience, result.hidden_as = "student", "visible"
+    write_reports(result, tmp_path / "student")
+    for report in ("report.md", "report.html"):
+        text = (tmp_path / "student" / report).read_text()
+        assert "Fails &lt;badly&gt;" in text or "Fails <badly>" in text
+        assert "alert(1)" not in text and "alpha_bar" not in text
+        assert (escape(KEPT_BACK) if report.endswith(".html") else KEPT_BACK) in text
+    results = json.loads((tmp_path / "student" / "results.json").read_text())
+    validate(results)
+    hidden = results["tests"][1]
+    assert hidden["visibility"] == "visible" and (hidden["score"], hidden["max_score"]) == (0, 3)
+    assert hidden["output"] == fence(KEPT_BACK) and "alpha_bar" not in json.dumps(results)
+    assert "alert(1)" not in render_table(result)
+
+    result.hidden_as = "hidden"
+    hidden = gradescope(result)["tests"][1]
+    assert hidden["visibility"] == "hidden" and "alpha_bar" in hidden["output"]  # shown to the staff only
+
+
+def test_a_missing_figures_folder_is_worded_for_its_reader() -> None:
+    assert none_found("ta").startswith(NONE_FOUND) and "make deliverables (or pass --figures DIR)" in none_found("ta")
+    student = none_found("student")
+    assert student.startswith(NONE_FOUND) and "upload" in student and "--figures" not in student

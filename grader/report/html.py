@@ -74,6 +74,14 @@ def _dropped(r: GradingResult) -> str:
             f"only definitions are graded</summary><ul>{items}</ul></details>")
 
 
+def _failure(t: TestResult, audience: str) -> str:
+    message, hint = t.shown(audience)
+    return (f'<div class="test failure" id="failed-{escape(t.id)}">'
+            f"<h3>{escape(t.number)} {escape(t.title)} (0 / {t.max_score:g}){_tag(t)}</h3>"
+            f'<pre class="got">{escape(message)}</pre>'
+            + (f'<p class="hint"><b>Hint:</b> {escape(hint)}</p>' if hint else "") + "</div>")
+
+
 def render_html(r: GradingResult) -> str:
     parts = "".join(
         f'<tr class="part {_row_class(s, m)}"><td>{escape(title)}</td><td class="num">{s:g}</td>'
@@ -82,14 +90,7 @@ def render_html(r: GradingResult) -> str:
         for title, s, m, tests in r.by_part()
     )
     failed = [t for t in r.tests if not t.passed]
-    failed_html = "".join(
-        f'<div class="test failure" id="failed-{escape(t.id)}">'
-        f"<h3>{escape(t.number)} {escape(t.title)} (0 / {t.max_score:g}){_tag(t)}</h3>"
-        f"<pre class=\"got\">{escape(t.message or 'Failed.')}</pre>"
-        + (f'<p class="hint"><b>Hint:</b> {escape(t.hint)}</p>' if t.hint else "")
-        + "</div>"
-        for t in failed
-    ) or "<p>None: every test passed.</p>"
+    failed_html = "".join(_failure(t, r.audience) for t in failed) or "<p>None: every test passed.</p>"
     passed = "".join(
         f"<li>{escape(t.number)} {escape(t.title)} ({t.score:g} / {t.max_score:g}){_tag(t)}</li>"
         for t in r.tests

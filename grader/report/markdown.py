@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from ..results import GradingResult, TestResult
+from ..results import GradingResult, TestResult, fence
 
 
 def _tag(t: TestResult) -> str:
     return "" if t.visibility == "visible" else f" _({t.visibility.replace('_', ' ')})_"
-
-
-def _fence(text: str) -> str:
-    fence = "````" if "```" in text else "```"
-    return f"{fence}text\n{text.rstrip()}\n{fence}"
 
 
 def _cell(text: str) -> str:
@@ -51,9 +46,10 @@ def render_markdown(r: GradingResult) -> str:
     if not failed:
         out.append("None: every test passed.")
     for t in failed:
-        out += [f"### {t.number} {t.title} (0 / {t.max_score:g}){_tag(t)}", "", _fence(t.message or "Failed.")]
-        if t.hint:
-            out += ["", f"**Hint:** {t.hint}"]
+        message, hint = t.shown(r.audience)
+        out += [f"### {t.number} {t.title} (0 / {t.max_score:g}){_tag(t)}", "", fence(message)]
+        if hint:
+            out += ["", f"**Hint:** {hint}"]
         out.append("")
     passed = [t for t in r.tests if t.passed]
     out += ["", f"## Passed tests ({len(passed)})", ""]

@@ -20,8 +20,9 @@ def render_table(r: GradingResult, out: Path | None = None) -> str:
     if failed:
         lines.append(f"Failed ({len(failed)}):")
         for t in failed[:MAX_FAILED]:
-            first = (t.message.strip().splitlines() or ["failed"])[0]
-            if t.mistake:  # the named mistake says more than the expression
+            message, _ = t.shown(r.audience)
+            first = (message.splitlines() or ["failed"])[0]
+            if t.mistake and message == (t.message.strip() or "Failed."):  # the named mistake says more
                 first = "matches: " + t.mistake
             lines.append(f"  {t.number:<5} {t.title[:40]:<40}  {first[:90]}")
         if len(failed) > MAX_FAILED:

@@ -27,7 +27,16 @@ MAX_BYTES = 200 << 20
 MAX_FILES = 200
 MAX_DEPTH = 4  # how deep in a submission a figures/ folder is looked for
 SKIP_DIRS = archive.SKIP_DIRS | {"checkpoints"}  # and the resume state of make deliverables
-NONE_FOUND = "no figures/ folder in the submission: run make deliverables (or pass --figures DIR)"
+NONE_FOUND = "no figures/ folder in the submission"
+# What to do about it, said to the one who can act: the TA grading, or the student uploading.
+WHAT_TO_DO = {"ta": "run make deliverables (or pass --figures DIR)",
+              "student": "upload the figures/, losses/ and weights/ folders that make deliverables (or the "
+                         "notebook) wrote, beside your code"}
+
+
+def none_found(audience: str = "ta") -> str:
+    """Why every figure test fails when there are no figures, worded for `audience` (ta or student)."""
+    return f"{NONE_FOUND}: {WHAT_TO_DO[audience]}"
 
 
 @dataclass
@@ -101,4 +110,4 @@ def load_deliverables(path: Path) -> Deliverables:
     return found
 
 
-__all__ = ["NONE_FOUND", "Deliverables", "Rejected", "load_deliverables", "read_deliverables"]
+__all__ = ["NONE_FOUND", "none_found", "Deliverables", "Rejected", "load_deliverables", "read_deliverables"]

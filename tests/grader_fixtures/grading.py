@@ -67,7 +67,7 @@ class Graded:
     def figures_missing(self) -> bool:
         """Every figure test ran and failed with the one line saying there is no figures/ folder."""
         tests = self.by_id()
-        return all(tests[k]["score"] == 0 and tests[k]["output"].startswith(NONE_FOUND) for k in FIGURE_TESTS)
+        return all(tests[k]["score"] == 0 and NONE_FOUND in tests[k]["output"] for k in FIGURE_TESTS)
 
     @property
     def report_md(self) -> str:
