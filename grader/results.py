@@ -125,6 +125,15 @@ class GradingResult:
                 rows.append((title, sum(t.score for t in tests), sum(t.max_score for t in tests), tests))
         return rows
 
+    def failure_groups(self) -> list[list[TestResult]]:
+        """The failed tests in rubric order, those of one part that failed with the same message and hint
+        (as this result's audience reads them) together: nine figure tests without figures are one box."""
+        groups: dict[tuple, list[TestResult]] = {}
+        for t in self.tests:
+            if not t.passed:
+                groups.setdefault((t.part, *t.shown(self.audience)), []).append(t)
+        return list(groups.values())
+
     def part_times(self) -> dict[str, float]:
         """Seconds each part's tests took (setup and call), by part title in rubric order."""
         return {title: round(sum(t.duration_s for t in tests), 3) for title, _, _, tests in self.by_part()}

@@ -24,6 +24,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 
+from grader.batch.index import Row, render_index
+from grader.rubric import load_rubric
 from tests.grader_fixtures.grading import ROOT
 
 SHOTS = ROOT / "build" / "screenshots"
@@ -149,7 +151,26 @@ def test_class_index_sorts_and_links(driver: WebDriver, graded_class: Path) -> N
     assert order() == ["skeleton", "failing", "reference"]  # ascending: 0, some, full
     score.click()
     assert order() == ["reference", "failing", "skeleton"]
+    # Every column fits a 1280-pixel window: no sideways scrolling to see a part's score or the reason.
+    assert driver.execute_script("return document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     driver.save_screenshot(str(SHOTS / "index.png"))
     driver.find_element(By.LINK_TEXT, "reference").click()
     assert driver.current_url.endswith("/reference/report.html")
     _shown(driver.find_element(By.ID, "scores"))
+
+
+def test_a_whole_class_index_fits_a_laptop_window(driver: WebDriver, tmp_path: Path) -> None:
+    """Every part's column and a long error reason: the index still fits 1280 pixels, nothing to scroll."""
+    rubric = load_rubric()
+    parts = {k: 1.0 for k in rubric.parts}
+    rows = [Row(f"student-{i:03d}", "graded", 50.0, rubric.max_score, "", 41.0, parts=parts) for i in range(30)]
+    rows.append(Row("student-with-a-rather-long-upload-name", "error", 0.0, rubric.max_score,
+                    "the grader stopped: " + "a long reason that a TA must read in full " * 6, 900.0))
+    page = tmp_path / "index.html"
+    page.write_text(render_index(rows, rubric, "0123456789ab", "all"))
+    driver.get(page.as_uri())
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#grades thead th")) == len(rubric.parts) + 6
+    assert driver.execute_script("return document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    reason = driver.find_element(By.CSS_SELECTOR, "#grades tr.error td.reason")
+    assert reason.size["width"] >= 150  # readable, not squeezed to a word a line
+    driver.save_screenshot(str(SHOTS / "index-whole-class.png"))

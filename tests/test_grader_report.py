@@ -106,3 +106,19 @@ def test_a_missing_figures_folder_is_worded_for_its_reader() -> None:
     assert none_found("ta").startswith(NONE_FOUND) and "make deliverables (or pass --figures DIR)" in none_found("ta")
     student = none_found("student")
     assert student.startswith(NONE_FOUND) and "upload" in student and "--figures" not in student
+
+
+def test_tests_of_a_part_that_failed_the_same_way_share_one_box(tmp_path: Path) -> None:
+    result = _result(tmp_path)
+    same = "no figures/ folder in the submission: run make deliverables (or pass --figures DIR)"
+    result.tests += [TestResult(f"test_fig_{i}", f"2.{i}", f"Figure {i}", "p2", 2, 0, False, "visible", message=same)
+                     for i in (1, 2, 3)]
+    result.parts["p2"] = "2. Figures"
+    assert [len(g) for g in result.failure_groups()] == [1, 3]
+    write_reports(result, tmp_path / "out")
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert md.count(same) == 1 and "### 3 tests of part 2, the same failure (0 / 6)" in md
+    assert "- 2.1 Figure 1 (0 / 2)" in md and "- 2.3 Figure 3 (0 / 2)" in md
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert html.count("no figures/ folder") == 1 and html.count('class="test failure"') == 2
+    assert 'id="failed-test_fig_1"' in html and '<li id="failed-test_fig_3">' in html

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from grader.checks.expect import describe
+from grader.checks.expect import Mismatch, describe, expect_close
 from grader.sandbox import stage as stage_module
 from grader.sandbox.backends import SandboxBackend
 from grader.sandbox.client import visible_folders
@@ -250,3 +250,19 @@ def test_values_are_described_briefly_whatever_they_are() -> None:
         shared = [shared] * 10
     for value in (shared, "x" * 10**7, 10**5000, {"k": [[[[1]]]]}):
         assert len(describe(value)) <= 203
+
+
+def test_a_mismatch_shows_the_entries_that_differ() -> None:
+    """Where the first entries of the expected and the received tensors read the same, the message shows
+    the entries around the largest difference, so the two previews never look identical."""
+    expected = torch.zeros(2, 50)
+    got = expected.clone()
+    got[1, 7] = 0.5
+    with pytest.raises(Mismatch) as caught:
+        expect_close(got, expected, "f(x)")
+    lines = str(caught.value).splitlines()
+    assert "[..., 0, 0.5, 0, 0, ...] (from flat entry 56)" in lines[2] and "0.5" not in lines[1]
+    assert "largest difference 0.5 at index (1, 7)" in lines[3]
+    with pytest.raises(Mismatch) as caught:
+        expect_close(expected + 1, expected, "f(x)")
+    assert "[1, 1, 1, 1, ...]" in str(caught.value) and "from flat entry" not in str(caught.value)

@@ -73,6 +73,9 @@ INDEX_CSS = """
 #grades th { cursor: pointer; user-select: none; } #grades th[data-dir=asc]::after { content: " \\25B2"; }
 #grades th[data-dir=desc]::after { content: " \\25BC"; } tr.error td { color: #cf222e; }
 body { max-width: none; }
+#grades { font-size: 14px; } #grades td, #grades th { padding: .25rem .4rem; } #grades th { vertical-align: bottom; }
+#grades td:first-child { min-width: 7.5rem; max-width: 14rem; overflow-wrap: break-word; }
+#grades td.reason { min-width: 11rem; }
 """
 
 
@@ -83,8 +86,9 @@ def render_index(rows: list[Row], rubric: Rubric, version: str, selection: str) 
     mean = f"{statistics.mean(scores):.1f}" if scores else "-"
     median = f"{statistics.median(scores):g}" if scores else "-"
     date = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    heads = "".join(f'<th class="num" title="{escape(rubric.parts[k])}">{escape(rubric.parts[k].split(" ")[0])} '
-                    f"{escape(k)}</th>" for k in parts)
+    # A part's column is headed by its number and key, broken at the underscores: ten parts fit a laptop's width.
+    heads = "".join(f'<th class="num" title="{escape(rubric.parts[k])}">{escape(rubric.parts[k].split(" ")[0])}<br>'
+                    f"{'_<wbr>'.join(escape(w) for w in k.split('_'))}</th>" for k in parts)
     body = []
     for r in rows:
         target = f"{r.id}/report.html" if r.status == "graded" else f"{r.id}/grader.log"
@@ -93,7 +97,7 @@ def render_index(rows: list[Row], rubric: Rubric, version: str, selection: str) 
         body.append(f'<tr class="{escape(r.status)}"><td><a href="{escape(target)}">{escape(r.id)}</a></td>'
                     f"<td>{escape(r.status)}</td><td class=\"num total\">{r.score:g}</td>"
                     f'<td class="num">{r.max_score:g}</td>{cells}<td class="num">{r.seconds:.0f}</td>'
-                    f"<td>{escape(r.reason)}</td></tr>")
+                    f'<td class="reason">{escape(r.reason)}</td></tr>')
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Class grades</title><style>{CSS}{INDEX_CSS}</style></head>
 <body>

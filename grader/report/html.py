@@ -2,7 +2,8 @@
 embedded as data URIs, no scripts, nothing fetched from elsewhere).
 
 Stable ids and classes for tools and the browser test (tests/test_browser.py): table#scores with one
-tr.part per part (td.part-time: its seconds), div.failure per failed test (pre.got, p.hint),
+tr.part per part (td.part-time: its seconds), div.failure#failed-<id> per failed test or per tests of a
+part that failed the same way (the others li#failed-<id> inside it; pre.got, p.hint),
 figure.figure per deliverable figure (span.verdict), #dropped-cells for a notebook's left-out code."""
 
 from __future__ import annotations
@@ -74,10 +75,19 @@ def _dropped(r: GradingResult) -> str:
             f"only definitions are graded</summary><ul>{items}</ul></details>")
 
 
-def _failure(t: TestResult, audience: str) -> str:
+def _failure(group: list[TestResult], audience: str) -> str:
+    """One box per failed test, or per tests of a part that failed the same way (ids: the first test's)."""
+    t = group[0]
     message, hint = t.shown(audience)
-    return (f'<div class="test failure" id="failed-{escape(t.id)}">'
-            f"<h3>{escape(t.number)} {escape(t.title)} (0 / {t.max_score:g}){_tag(t)}</h3>"
+    if len(group) == 1:
+        head = f"<h3>{escape(t.number)} {escape(t.title)} (0 / {t.max_score:g}){_tag(t)}</h3>"
+    else:
+        items = "".join(f'<li id="failed-{escape(g.id)}">{escape(g.number)} {escape(g.title)} '
+                        f"(0 / {g.max_score:g}){_tag(g)}</li>" for g in group[1:])
+        head = (f"<h3>{len(group)} tests of part {escape(t.number.split('.')[0])}, the same failure "
+                f"(0 / {sum(g.max_score for g in group):g})</h3><ul><li>{escape(t.number)} {escape(t.title)} "
+                f"(0 / {t.max_score:g}){_tag(t)}</li>{items}</ul>")
+    return (f'<div class="test failure" id="failed-{escape(t.id)}">{head}'
             f'<pre class="got">{escape(message)}</pre>'
             + (f'<p class="hint"><b>Hint:</b> {escape(hint)}</p>' if hint else "") + "</div>")
 
@@ -90,7 +100,7 @@ def render_html(r: GradingResult) -> str:
         for title, s, m, tests in r.by_part()
     )
     failed = [t for t in r.tests if not t.passed]
-    failed_html = "".join(_failure(t, r.audience) for t in failed) or "<p>None: every test passed.</p>"
+    failed_html = "".join(_failure(g, r.audience) for g in r.failure_groups()) or "<p>None: every test passed.</p>"
     passed = "".join(
         f"<li>{escape(t.number)} {escape(t.title)} ({t.score:g} / {t.max_score:g}){_tag(t)}</li>"
         for t in r.tests

@@ -45,9 +45,16 @@ def render_markdown(r: GradingResult) -> str:
     out += ["", f"## Failed tests ({len(failed)})", ""]
     if not failed:
         out.append("None: every test passed.")
-    for t in failed:
+    for group in r.failure_groups():
+        t = group[0]
         message, hint = t.shown(r.audience)
-        out += [f"### {t.number} {t.title} (0 / {t.max_score:g}){_tag(t)}", "", fence(message)]
+        if len(group) == 1:
+            out += [f"### {t.number} {t.title} (0 / {t.max_score:g}){_tag(t)}", ""]
+        else:  # one box for the tests of a part that failed the same way
+            out += [f"### {len(group)} tests of part {t.number.split('.')[0]}, the same failure "
+                    f"(0 / {sum(g.max_score for g in group):g})", ""]
+            out += [f"- {g.number} {g.title} (0 / {g.max_score:g}){_tag(g)}" for g in group] + [""]
+        out.append(fence(message))
         if hint:
             out += ["", f"**Hint:** {hint}"]
         out.append("")
