@@ -166,3 +166,19 @@ def test_known_mistakes_are_distinguishable(case: str) -> None:
         _distinct(right, wrong.fm_forward(x, noise, s, 20))
         _distinct(ref.fm_interpolate(noise, x, 0.3), wrong.fm_interpolate(noise, x, 0.3))
         _distinct(ref.euler(noise, 20, ref.mock_eps), wrong.fm_sample(noise, 20, ref.mock_eps))
+
+
+def test_a_sampler_giving_the_unet_unnormalised_times_is_the_student_s_failure() -> None:
+    """Found by make mutation: t * T instead of t / T reached the grader as an index out of range, which
+    the grader reported as its own failure. The times a UNet received are the student's evidence, never
+    an index taken on trust."""
+    from types import SimpleNamespace
+
+    from grader.checks import plausible
+    from grader.checks.expect import Mismatch
+
+    sched, x = ref.schedule(40), torch.zeros(2, 1, 28, 28)
+    for bad in (torch.full((2,), 39.0 * 40), torch.full((2,), -0.5), torch.full((2,), float("nan"))):
+        records = [SimpleNamespace(x=x, t=bad), SimpleNamespace(x=x, t=bad)]
+        with pytest.raises(Mismatch, match="the UNet (received t =|received no finite time)"):
+            plausible.expect_reverse_chain(records, sched, 40, "ddpm_sample's steps")

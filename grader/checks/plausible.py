@@ -46,7 +46,7 @@ def expect_reverse_chain(records: list, sched: dict, num_ts: int, what: str, max
         if before.x is None or after.x is None or before.x.shape != after.x.shape:
             raise Mismatch(what, "  the UNet's inputs were not images of one shape from step to step", WHY)
         _finite(after.x, what)
-        t = (before.t * num_ts).round().long()
+        t = _step(before.t, num_ts, what)
         mean = ref.posterior_mean(before.x, t, sched, ref.mock_eps(before.x, t.double() / num_ts))
         z = (after.x.double() - mean) / ref.at(sched["betas"], t, before.x).double().sqrt()
         std = float(z.std())
@@ -54,6 +54,18 @@ def expect_reverse_chain(records: list, sched: dict, num_ts: int, what: str, max
             raise Mismatch(what, f"  from the call at t = {int(t[0])} to the next, x changed by {std:.3g} standard "
                            f"deviations of the step's noise sqrt(beta_t) (at most {max_z_std:g}): the next x does "
                            "not come from this step's mean", WHY)
+
+
+def _step(t_norm: torch.Tensor, num_ts: int, what: str) -> torch.Tensor:
+    """The integer steps 0 .. T-1 behind the normalised times a UNet received; other times are the
+    student's (say t itself, not t / T), never an index the grader may use."""
+    if t_norm.numel() == 0 or not bool(torch.isfinite(t_norm).all()):
+        raise Mismatch(what, "  the UNet received no finite time t", "the UNet gets the normalised time t / T")
+    t = (t_norm.double() * num_ts).round().long()
+    if int(t.min()) < 0 or int(t.max()) >= num_ts:
+        raise Mismatch(what, f"  the UNet received t = {float(t_norm.reshape(-1)[0]):g}, outside 0 .. (T-1) / T "
+                       f"(T = {num_ts})", "the UNet gets the normalised time t / T, in [0, 1)")
+    return t
 
 
 def expect_euler_chain(records: list, num_steps: int, what: str, max_ratio: float = 3.0) -> None:
