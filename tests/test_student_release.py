@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from grader.rubric import load_rubric
+from tests.grader_fixtures.grading import graded
 from tools.make_skeleton import BEGIN, END, MORE
 from tools.make_student import PACKAGE, TOP, build
 
@@ -28,6 +29,7 @@ EXPECTED = {
         "Makefile",
         "requirements.txt",
         "check.py",
+        "submit.py",
         "assignment.ipynb",
         "public_tests/pytest.ini",
         "public_tests/covers.json",
@@ -242,3 +244,40 @@ def test_requirements_pin_the_project_versions() -> None:
     assert set(pins) <= set(project), "student/requirements.txt must use pyproject.toml's pins"
     needed = {"torch", "torchvision", "numpy", "matplotlib", "pillow", "tqdm", "pytest"}
     assert {p.split("==")[0] for p in pins} >= needed
+
+
+def test_submit_packs_what_the_grader_reads(release: Path, tmp_path: Path) -> None:
+    """make submit: the manifest's every figure, loss log and model checked, one zip written with the modules
+    and figures/, losses/ and weights/ beside them (no checkpoints, no virtual environment), which the grader
+    grades as the student's upload; a missing file is named and nothing is written."""
+    top = tmp_path / TOP
+    shutil.copytree(release, top)
+    for path in (ROOT / "solution").glob("*.py"):
+        shutil.copy(path, top / PACKAGE / path.name)
+    shipped = ROOT / "assets" / "quick-deliverables"
+    for folder in ("figures", "losses", "weights"):
+        shutil.copytree(shipped / folder, top / "deliverables" / folder)
+    (top / "deliverables" / "checkpoints").mkdir()
+    (top / "deliverables" / "checkpoints" / "ddpm_time.pt").write_bytes(b"resume state")
+    (top / ".venv" / "lib").mkdir(parents=True)
+
+    def submit() -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "submit.py"], cwd=top, capture_output=True, text=True, timeout=120)
+
+    done = submit()
+    assert done.returncode == 0 and "upload it as it is" in done.stdout, done.stdout + done.stderr
+    with zipfile.ZipFile(top / "submission.zip") as zf:
+        names = set(zf.namelist())
+    assert {p.name for p in (ROOT / "solution").glob("*.py")} <= names
+    assert {f"figures/{p.name}" for p in (shipped / "figures").iterdir()} <= names
+    assert not any(n.startswith(("checkpoints/", ".venv/", "deliverables/")) for n in names)
+    grade = graded(str(top / "submission.zip"), "--tests", "noising,test_figures_noising,test_figures_denoiser")
+    assert grade.results["score"] == sum(t["max_score"] for t in grade.results["tests"]) > 0, grade.stdout
+    assert "figures/ in the submission" in grade.stdout
+
+    (top / "deliverables" / "weights" / "denoiser.pt").unlink()
+    (top / "submission.zip").unlink()
+    missing = submit()
+    assert missing.returncode == 1 and "weights/denoiser.pt" in missing.stdout
+    assert "Nothing was written" in missing.stdout
+    assert not (top / "submission.zip").exists()

@@ -29,7 +29,7 @@ from tools.release_zip import write_zip  # noqa: E402
 TOP = "diffusion-hw"
 PACKAGE = "hw"
 STUDENT = ROOT / "student"
-STUDENT_FILES = ("check.py", "README.md", "Makefile", "requirements.txt", "public_tests/pytest.ini",
+STUDENT_FILES = ("check.py", "submit.py", "README.md", "Makefile", "requirements.txt", "public_tests/pytest.ini",
                  "public_tests/conftest.py", "public_tests/kit.py")
 
 
