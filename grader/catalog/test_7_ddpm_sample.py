@@ -48,6 +48,13 @@ def test_ddpm_sample_timesteps(student: Student) -> None:
     plausible.expect_reverse_chain(records, SCHED, T, "ddpm_sample's steps, from one UNet call to the next")
 
 
+@graded("ddpm_sample(frame_every=5) also returns the sampling GIF's frames", points=1)
+def test_ddpm_sample_frames(student: Student) -> None:
+    out = _sample(student, record_x=True, frame_every=5)
+    inputs = [r.x for r in out.records if r.x is not None]
+    plausible.expect_frames(out.value, inputs, 5, f"ddpm_sample(..., T = {T}, frame_every=5)")
+
+
 @graded("ddpm_sample returns (len(c), 1, 28, 28)", points=1)
 def test_ddpm_sample_shape(student: Student) -> None:
     c = inputs.one_hot([0, 1, 2, 3, 4])

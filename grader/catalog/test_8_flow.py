@@ -124,6 +124,14 @@ def public_fm_sample_time_only(hw, time_net):
     assert out.shape == (2, 1, 28, 28), f"expected (num_samples, 1, 28, 28) = (2, 1, 28, 28), got {tuple(out.shape)}"
 
 
+@graded("fm_sample(frame_every=50) also returns the sampling GIF's frames", points=1)
+def test_fm_sample_frames(student: Student) -> None:
+    # The handout's 300 steps: past 256, `i is num_ts - 1` is no longer `==` (Python caches small ints only).
+    out = student.fn("flow.fm_sample")(mock(), (28, 28), 300, num_samples=2, frame_every=50)
+    inputs = [r.x for r in out.records if r.x is not None]
+    plausible.expect_frames(out.value, inputs, 50, "fm_sample(..., num_ts = 300, frame_every=50)")
+
+
 @graded("fm_sample: same seed, same images; shape (len(c), 1, 28, 28)", points=1)
 def test_fm_sample_seed(student: Student) -> None:
     c = inputs.one_hot([1, 2, 3])

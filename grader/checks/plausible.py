@@ -79,3 +79,31 @@ def expect_euler_chain(records: list, num_steps: int, what: str, max_ratio: floa
         if not moved <= max_ratio * step + 1e-6:
             raise Mismatch(what, f"  x moved by RMS {moved:.3g} in one step, while u / n is {step:.3g} (at most "
                            f"{max_ratio:g} times that)", WHY)
+
+
+FRAMES_HINT = ("with frame_every=k, return (x, frames): frames holds the image every k steps, in order, and ends "
+               "with the final x (the sampling GIF is made of them)")
+
+
+def expect_frames(value: object, inputs: list[torch.Tensor], every: int, what: str) -> None:
+    """A sampler asked for frame_every=k returns (x, frames): about one frame every k of its n steps, each
+    an image the sampler went through (the network's input at some step, or the result), in order, and
+    the last one the result x itself. `inputs`: the images the network received, step by step."""
+    if not (isinstance(value, (tuple, list)) and len(value) == 2 and isinstance(value[1], (list, tuple))):
+        raise Mismatch(what, "  expected a pair (x, frames) with frames a list of images", FRAMES_HINT)
+    x = expect_tensor(value[0], f"{what}: x")
+    frames = [expect_tensor(f, f"{what}: a frame", tuple(x.shape)) for f in value[1]]
+    n = len(inputs)
+    if not n // every <= len(frames) <= n // every + 2:
+        raise Mismatch(what, f"  {len(frames)} frames for {n} steps with frame_every={every}: expected about "
+                       f"{n // every} (one every {every} steps) and the final image", FRAMES_HINT)
+    if not torch.allclose(frames[-1].double(), x.double()):
+        raise Mismatch(what, "  the last frame is not the image the sampler returned", FRAMES_HINT)
+    seen = None
+    for k, frame in enumerate(frames[:-1]):
+        start = 0 if seen is None else seen + max(1, every // 2)  # about `every` steps after the frame before
+        later = [j for j in range(start, n) if torch.allclose(frame.double(), inputs[j].double(), atol=1e-5)]
+        if not later:
+            raise Mismatch(what, f"  frame {k} is not an intermediate image of the sampler about {every} steps after "
+                           f"frame {k - 1}", FRAMES_HINT)
+        seen = later[0]

@@ -52,6 +52,18 @@ CORRECT: list[Variant] = [
     # the flow-matching time grid from linspace
     _v("fm_time_grid", (F, "        t = torch.full((n,), i / num_ts, device=device)",
                         "        t = torch.linspace(0, 1, num_ts + 1, device=device)[i].expand(n)")),
+    # the GIF's frames kept before each k-th step (the starting noise first), the result appended last
+    _v("frames_before_the_step",
+       (D, "        z = torch.randn(shape, generator=gen, device=device)\n"
+           "        x = p_sample(unet, x, t, sched, z=z, c=c, guidance_scale=guidance_scale)\n"
+           "        if frame_every and (i % frame_every == 0 or t == 0):\n"
+           "            frames.append(x.detach().cpu())\n"
+           "    return (x, frames) if frame_every else x\n",
+        "        if frame_every and i % frame_every == 0:\n"
+        "            frames.append(x.detach().cpu())\n"
+        "        z = torch.randn(shape, generator=gen, device=device)\n"
+        "        x = p_sample(unet, x, t, sched, z=z, c=c, guidance_scale=guidance_scale)\n"
+        "    return (x, [*frames, x.detach().cpu()]) if frame_every else x\n")),
     # the loss written out by hand
     _v("mse_by_hand", (D, "    return F.mse_loss(eps, noise)\n", "    return ((eps - noise) ** 2).mean()\n")),
     # train.py: the noise drawn inline, and model.zero_grad() instead of the optimizer's
