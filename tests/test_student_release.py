@@ -281,3 +281,17 @@ def test_submit_packs_what_the_grader_reads(release: Path, tmp_path: Path) -> No
     assert missing.returncode == 1 and "weights/denoiser.pt" in missing.stdout
     assert "Nothing was written" in missing.stdout
     assert not (top / "submission.zip").exists()
+
+
+def test_the_readme_names_every_deliverable_and_the_handout_s_settings(release: Path) -> None:
+    """The handout stands alone: every figure of the manifest with what it must show, and each run's settings
+    (written from the manifest and config.py by tools/rubric_docs.py, checked stale by make test)."""
+    from solution.config import PROFILES
+    from solution.manifest import FIGURES
+
+    readme = (release / "README.md").read_text()
+    for figure in FIGURES:
+        assert f"| `{figure['file']}` | {figure['part']} | {figure['shows']} |" in readme, figure["file"]
+    for run in PROFILES["full"]:
+        assert f"| `{run.name}` | {run.model} | {run.objective} | {run.num_hiddens} | {run.batch_size} |" in readme
+    assert "make submit" in readme and "submission.zip" in readme

@@ -6,7 +6,9 @@
 A block `<!-- rubric:points -->` ... `<!-- /rubric:points -->` holds the points table (part,
 tests, points, and how many tests each visibility has); `<!-- rubric:mistakes -->` the known mistakes
 each test can name (read from its code, see grader/rubric.py); an inline pair such as
-`<!-- rubric:total -->135<!-- /rubric:total -->` holds one number (the names are in `numbers`).
+`<!-- rubric:total -->N<!-- /rubric:total -->` holds one number (the names are in `numbers`);
+`<!-- rubric:deliverables -->` every figure of the manifest and `<!-- rubric:hyperparameters -->` the
+handout's settings of every run (config.py's full profile), for the student README.
 The students' self-check is written here too: student/public_tests/test_public_<part>.py from the
 catalog's @self_check declarations (tools/self_check.py), and covers.json, the grader tests they cover.
 """
@@ -91,6 +93,29 @@ def covers(rubric: Rubric) -> str:
     return json.dumps(table, indent=1, ensure_ascii=False) + "\n"
 
 
+def deliverables_table() -> str:
+    """Every figure of the manifest (solution/manifest.py, the skeleton's too): file, part, what it shows."""
+    from solution.manifest import FIGURES
+
+    rows = ["| file (in `figures/`) | part | what it must show |", "| --- | --- | --- |"]
+    rows += [f"| `{f['file']}` | {f['part']} | {f['shows'].replace('|', chr(92) + '|')} |" for f in FIGURES]
+    return "\n".join(rows)
+
+
+def hyperparameters_table() -> str:
+    """The handout's settings of every run (config.py's full profile). The no-scheduler run is left out:
+    its settings are the student's answer to FM 2.6."""
+    from solution.config import PROFILES
+
+    rows = ["| run | UNet | objective | width D | batch | learning rate | epochs | lr decay | clip | T |",
+            "| --- | --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |"]
+    for r in PROFILES["full"]:
+        rows.append(f"| `{r.name}` | {r.model} | {r.objective} | {r.num_hiddens} | {r.batch_size} | {r.lr:g} | "
+                    f"{r.epochs} | {'yes' if r.lr_decay else 'no'} | {r.grad_clip if r.grad_clip else '-'} | "
+                    f"{r.num_ts} |")
+    return "\n".join(rows)
+
+
 def render(text: str, rubric: Rubric) -> str:
     values = numbers(rubric)
 
@@ -100,10 +125,15 @@ def render(text: str, rubric: Rubric) -> str:
             body = f"\n{points_table(rubric)}\n"
         elif name == "mistakes":
             body = f"\n{mistakes_table(rubric)}\n"
+        elif name == "deliverables":
+            body = f"\n{deliverables_table()}\n"
+        elif name == "hyperparameters":
+            body = f"\n{hyperparameters_table()}\n"
         elif name in values:
             body = values[name]
         else:
-            raise SystemExit(f"unknown rubric marker {name!r}: one of points, mistakes, {', '.join(values)}")
+            raise SystemExit(f"unknown rubric marker {name!r}: one of points, mistakes, deliverables, hyperparameters, "
+                             f"{', '.join(values)}")
         return f"<!-- rubric:{name} -->{body}<!-- /rubric:{name} -->"
 
     return MARK.sub(fill, text)
