@@ -2,6 +2,7 @@
 
     python check.py            # the package folder hw/ next to this file
     python check.py FOLDER     # another folder holding unet.py, schedules.py, diffusion.py, ...
+    python check.py assignment.ipynb   # the notebook: its definitions, none of its training cells
 
 The public tests only check what the handout fixes (shapes, keys, reproducibility, ...).
 The grader runs more tests after you submit, so full marks here are a start, not a promise.
@@ -9,10 +10,13 @@ The grader runs more tests after you submit, so full marks here are a start, not
 
 from __future__ import annotations
 
+import ast
 import io
 import json
 import os
 import sys
+import tempfile
+import textwrap
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,12 +150,74 @@ def _covered(results: list[Result]) -> str:
             f"{worth:g} points of the grade), not their numerical checks")
 
 
+NOTEBOOK_MODULE = '''"""The definitions of {name}, kept by check.py: each runs on its own, so one that fails
+costs only the names it defines."""
+
+_STATEMENTS = {statements!r}
+NOTEBOOK_ERRORS = []
+
+for _where, _source in _STATEMENTS:
+    try:
+        exec(compile(_source, _where, "exec"), globals())
+    except Exception as _exc:  # noqa: BLE001 - reported by check.py, the rest still runs
+        NOTEBOOK_ERRORS.append(f"{{_where}}: {{type(_exc).__name__}}: {{_exc}}")
+'''
+MODULES = ("unet", "schedules", "diffusion", "flow", "train", "config")
+
+
+def _kept(node: ast.stmt) -> bool:
+    """A definition of the notebook: imports, functions, classes, and assignments of constants or of
+    values that call nothing (a training run, a data loader, a plot is none of these)."""
+    if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return True
+    if isinstance(node, (ast.Assign, ast.AnnAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        names = [t.id for t in targets if isinstance(t, ast.Name)]
+        constant = len(names) == len(targets) and all(n.lstrip("_")[:1].isupper() for n in names)
+        return constant or not any(isinstance(n, ast.Call) for n in ast.walk(node))
+    return False
+
+
+def from_notebook(notebook: Path, dest: Path) -> tuple[Path, list[str]]:
+    """A package folder of the notebook's definitions (unet.py, diffusion.py, ... all re-export them), and
+    a note per cell left out. Shell and magic lines (!pip, %matplotlib) are skipped."""
+    try:
+        cells = json.loads(notebook.read_text())["cells"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise SystemExit(f"self-check: {notebook} is not a notebook that can be read ({exc})") from None
+    statements, notes = [], []
+    for number, cell in enumerate(cells, 1):
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else source
+        text = "\n".join("" if line.lstrip().startswith(("!", "%")) else line for line in source.splitlines())
+        try:
+            tree = ast.parse(text)
+        except SyntaxError as exc:
+            notes.append(f"cell {number} is not valid Python ({exc.msg}, line {exc.lineno}): left out")
+            continue
+        for node in tree.body:
+            if _kept(node):
+                first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+                body = "\n".join(text.splitlines()[first - 1:node.end_lineno])
+                statements.append((f"<cell {number}, line {first}>", textwrap.dedent(body)))
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / "_notebook.py").write_text(NOTEBOOK_MODULE.format(name=notebook.name, statements=statements))
+    for module in MODULES:
+        (dest / f"{module}.py").write_text("from ._notebook import *  # noqa: F403\n")
+    return dest, notes
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] in (["-h"], ["--help"]):
         print(__doc__.strip())
         return 0
     package = Path(argv[0] if argv else HERE / "hw").resolve()
+    notes: list[str] = []
+    if package.suffix == ".ipynb":
+        package, notes = from_notebook(package, Path(tempfile.mkdtemp(prefix="self-check-")) / "notebook")
     if not (package / "diffusion.py").is_file():
         print(f"self-check: {package} is not a folder holding your modules (unet.py, diffusion.py, ...)")
         return 2
@@ -159,8 +225,20 @@ def main(argv: list[str] | None = None) -> int:
     if not results:
         print("self-check: no test ran", *errors, sep="\n")
         return 3
-    print(report(results, errors))
+    print(report(results, errors + notes + _notebook_errors(package)))
     return 0
+
+
+def _notebook_errors(package: Path) -> list[str]:
+    """The notebook's definitions that failed when run (the tests that need them fail too)."""
+    if not (package / "_notebook.py").is_file():
+        return []
+    import importlib
+
+    try:
+        return [f"notebook: {e}" for e in importlib.import_module("hw._notebook").NOTEBOOK_ERRORS]
+    except Exception:  # noqa: BLE001 - the tests already reported what broke
+        return []
 
 
 if __name__ == "__main__":

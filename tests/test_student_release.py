@@ -221,6 +221,25 @@ def test_self_check_takes_off_exactly_the_broken_test(release: Path, tmp_path: P
     assert got == total - float(failed[0][2])
 
 
+def test_self_check_of_a_notebook(release: Path, tmp_path: Path) -> None:
+    """python check.py assignment.ipynb: the notebook's definitions are checked, its training cells never
+    run; the untouched notebook scores 0 with one TODO line a test, the solution notebook full marks, and
+    a shell line or a broken cell costs only what it defines."""
+    done = run_check(["assignment.ipynb"], release)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert score(done.stdout)[0] == 0 and "TODO(q_sample)" in done.stdout and "Traceback" not in done.stdout
+    notebook = json.loads((ROOT / "notebooks" / "solution.ipynb").read_text())
+    notebook["cells"].insert(1, {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                                 "source": "!pip install torch\ndef broken(:"})
+    notebook["cells"].append({"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                              "source": "raise SystemExit('a training cell that must never run')"})
+    (tmp_path / "mine.ipynb").write_text(json.dumps(notebook))
+    done = run_check([str(tmp_path / "mine.ipynb")], release)
+    assert done.returncode == 0, done.stdout + done.stderr
+    got, total = score(done.stdout)
+    assert got == total and "cell 2 is not valid Python" in done.stdout, done.stdout
+
+
 def test_self_check_without_a_package_folder(release: Path, tmp_path: Path) -> None:
     done = run_check([str(tmp_path / "nowhere")], release)
     assert done.returncode != 0
