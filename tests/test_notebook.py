@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -37,9 +38,15 @@ def test_notebooks_are_valid() -> None:
 
 
 def test_solution_notebook_runs_end_to_end(tmp_path, monkeypatch) -> None:
+    (tmp_path / "assignment.ipynb").write_bytes(OUTPUTS["solution"].read_bytes())  # the notebook, saved
     nb = execute(OUTPUTS["solution"], tmp_path, monkeypatch)
     for f in FIGURES:
         assert (tmp_path / "out" / "figures" / f["file"]).exists(), f["file"]
+    # Its last cell checked the deliverables and packed the upload: the notebook with the three folders beside it.
+    with zipfile.ZipFile(tmp_path / "submission.zip") as zf:
+        names = set(zf.namelist())
+    assert "assignment.ipynb" in names and {f"figures/{f['file']}" for f in FIGURES} <= names
+    assert any(n.startswith("weights/") for n in names) and not any(n.startswith("checkpoints/") for n in names)
     shown = [
         o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if "image/png" in o.get("data", {})
     ]

@@ -186,6 +186,39 @@ def _defined_names(source: str) -> set[str]:
     return names
 
 
+PACK_INTRO = """# Check and pack your upload
+
+Save this notebook first (on Colab: *File > Download > .ipynb*, then put the file next to `OUT`, or
+set `NOTEBOOK` to where it is). The cell checks `OUT` against the manifest (every figure, the loss
+log of every loss curve, the weights of every run behind a figure) and writes `submission.zip`:
+this notebook with `figures/`, `losses/` and `weights/` beside it, no checkpoints. Upload that zip."""
+
+PACK = '''import zipfile
+from pathlib import Path
+
+NOTEBOOK = Path("assignment.ipynb")  # this notebook, saved
+
+
+def pack_upload(notebook: Path, out: str, zip_path: str = "submission.zip") -> None:
+    runs = sorted({f["run"] for f in FIGURES if f.get("run")})
+    need = [f"figures/{f['file']}" for f in FIGURES]
+    need += [f"losses/{f['run']}.json" for f in FIGURES if f["kind"] == "loss"]
+    need += [f"weights/{run}{ext}" for run in runs for ext in (".pt", ".json")]
+    missing = [str(notebook)] * (not notebook.is_file()) + [n for n in need if not (Path(out) / n).is_file()]
+    if missing:
+        print("Not packed: missing", *missing, sep="\\n  ")
+        return
+    files = sorted(p for d in ("figures", "losses", "weights") for p in (Path(out) / d).rglob("*") if p.is_file())
+    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.write(notebook, notebook.name)
+        for path in files:
+            zf.write(path, path.relative_to(out).as_posix())
+    print(f"Wrote {zip_path} ({len(files)} deliverable files): upload it as it is.")
+
+
+pack_upload(NOTEBOOK, OUT)'''
+
+
 def build_notebook(src: Path) -> nbformat.NotebookNode:
     cells = [new_markdown_cell(INTRO), new_code_cell(SETUP)]
     owner: dict[str, str] = {}
@@ -206,6 +239,7 @@ def build_notebook(src: Path) -> nbformat.NotebookNode:
         cells += [new_markdown_cell(heading), new_code_cell(code)]
         if question:
             cells.append(new_markdown_cell(question))
+    cells += [new_markdown_cell(PACK_INTRO), new_code_cell(PACK)]
     for i, cell in enumerate(cells):
         cell["id"] = f"cell-{i:03d}"  # stable ids keep the committed file reproducible
     nb = new_notebook(cells=cells)
