@@ -39,6 +39,9 @@ MUTANTS = OUT / "mutants.json"
 RESULTS = OUT / "results.json"
 EQUIVALENT = ROOT / "tests" / "grader_fixtures" / "equivalent_mutants.toml"
 PAGE = ROOT / "docs" / "validity.md"
+# Modules whose marked regions the code's tests cannot judge by design, and why (their mutants still count).
+OUT_OF_REACH = {"config.py": "no_scheduler returns the student's own settings for FM 2.6; the grader judges them by "
+                             "that run's figures and model (part 10), which make mutation does not train"}
 BEGIN, END = "<!-- mutation:begin -->", "<!-- mutation:end -->"
 
 
@@ -208,7 +211,9 @@ def summary() -> dict:
             "errors": sorted(r["id"] for r in counted if r["status"] == "error"),
             "score": killed / len(counted) if counted else 0.0,
             "seconds": round(sum(r.get("seconds", 0) for r in graded)), "mutants": mutants,
-            "versions": Counter(r["grader"] for r in graded), "current": grader_version()}
+            "versions": Counter(r["grader"] for r in graded), "current": grader_version(),
+            "current_survivors": sum(r["grader"] == grader_version() for r in counted
+                                     if r["status"] in ("survived", "error"))}
 
 
 def section(s: dict) -> str:
@@ -225,11 +230,18 @@ def section(s: dict) -> str:
              f"| grading time, summed over the mutants | {s['seconds'] / 60:.0f} min |",
              "| graded by the grader version (a digest of grader/) | "
              + ", ".join(f"{v}{' (current)' if v == s['current'] else ''}: {n}" for v, n in s["versions"].items())
-             + " |", ""]
+             + " |", "",
+             "A kill by an earlier version of the grader stands while every later one keeps its checks (so far they",
+             "added checks and turned a grader crash into a failure); every survivor and grader error is graded",
+             f"again by the current one (`grade --only survived`): {s['current_survivors']} of "
+             f"{len(s['survived']) + len(s['errors'])} are.", ""]
     if s["survived"]:
-        lines += ["Surviving mutants (not yet killed, not equivalent):", ""]
+        lines += ["Surviving mutants (not killed, not equivalent; counted against the score):", ""]
         lines += [f"- `{k}`: `{' / '.join(s['mutants'][k]['change'])[:160]}`" for k in s["survived"]]
         lines.append("")
+        for module, why in OUT_OF_REACH.items():
+            if any(k.startswith(f"{module}:") for k in s["survived"]):
+                lines += [f"The `{module}` survivors: {why}.", ""]
     if eq:
         lines += ["Equivalent mutants (`tests/grader_fixtures/equivalent_mutants.toml`):", ""]
         lines += [f"- `{k}`: {why}" for k, why in sorted(eq.items()) if k in s["mutants"]]

@@ -318,6 +318,13 @@ def test_modulation_form(student: Student) -> None:
                 f"  the outputs differ by up to {(a - m).abs().max().item():.3g}; h + 0 and h * 1 are both h",
                 "the default modulation adds the time embedding (h + t1, handout 000); modulation='mul' multiplies "
                 "(h * t1, handout 001)")
+    # h * 0 is 0 at either injection, and the output stays finite; h / 0 is not.
+    zero = student.module("unet.TimeConditionalUNet", 1, 10, d, modulation="mul").run(
+        [(x, t), (x, t)], replace=[_rows(d, fc1_t=0, fc2_t=1), _rows(d, fc1_t=1, fc2_t=0)])
+    expect_true(all(isinstance(o, torch.Tensor) and bool(torch.isfinite(o).all()) for o in zero.outputs),
+                "TimeConditionalUNet(modulation='mul') with t1 = 0 or t2 = 0",
+                "  the output holds inf or NaN: the embedding divides h instead of multiplying it",
+                "modulation='mul' multiplies h by the time embedding: h * t1")
     # c1 * h + t1: (c1, t1) = (1, 1) gives h + 1 and (2, 0) gives 2 h; adding the class (h + c1 + t1) gives
     # h + 2 both times.
     info = student.module("unet.ClassConditionalUNet", 1, 10, d).run(

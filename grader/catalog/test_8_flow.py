@@ -132,12 +132,14 @@ def test_fm_sample_frames(student: Student) -> None:
     plausible.expect_frames(out.value, inputs, 50, "fm_sample(..., num_ts = 300, frame_every=50)")
 
 
-@graded("fm_sample: same seed, same images; shape (len(c), 1, 28, 28)", points=1)
+@graded("fm_sample: same seed, same images; shape (N, 1, H, W) for img_wh = (W, H)", points=1)
 def test_fm_sample_seed(student: Student) -> None:
     c = inputs.one_hot([1, 2, 3])
     sample = student.fn("flow.fm_sample")
     first = sample(mock(), (28, 28), N_STEPS, seed=0, c=c).value
     first = expect_tensor(first, "fm_sample(..., seed=0, c)", (3, 1, 28, 28))
+    wide = sample(mock(), (20, 12), N_STEPS, seed=0, num_samples=2).value  # img_wh is (width, height)
+    expect_tensor(wide, "fm_sample(unet, img_wh=(20, 12), ..., num_samples=2): width 20, height 12", (2, 1, 12, 20))
     again = student.fn("flow.fm_sample", seed=123)(mock(), (28, 28), N_STEPS, seed=0, c=c).value
     other = sample(mock(), (28, 28), N_STEPS, seed=1, c=c).value
     expect_true(isinstance(again, torch.Tensor) and torch.equal(first, again), "fm_sample(..., seed=0) twice",

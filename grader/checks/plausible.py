@@ -94,6 +94,8 @@ def expect_frames(value: object, inputs: list[torch.Tensor], every: int, what: s
     x = expect_tensor(value[0], f"{what}: x")
     frames = [expect_tensor(f, f"{what}: a frame", tuple(x.shape)) for f in value[1]]
     n = len(inputs)
+    if not frames or not n:
+        raise Mismatch(what, f"  {len(frames)} frames after {n} calls of the network", FRAMES_HINT)
     if not n // every <= len(frames) <= n // every + 2:
         raise Mismatch(what, f"  {len(frames)} frames for {n} steps with frame_every={every}: expected about "
                        f"{n // every} (one every {every} steps) and the final image", FRAMES_HINT)
