@@ -410,7 +410,7 @@ def test_swapped_figures_lose_their_parts(quick: Path) -> None:
     failed = {k: t["output"] for k, t in g["by_id"].items() if t["status"] == "failed"}
     assert set(failed) == set(expected), failed
     for test, message in expected.items():
-        assert failed[test].startswith(message), failed[test]
+        assert failed[test].removeprefix("```text\n").startswith(message), failed[test]  # the message, fenced
     checks_failed = g["by_id"]["test_figures_ddpm_class"]["extra_data"]["failed_checks"]
     assert checks_failed == [f"{MANIFEST['ddpm_class_epoch20']['file']} (columns_are_digits)"]
     assert "so that column k holds digit k" in g["by_id"]["test_figures_ddpm_class"]["output"]  # the hint

@@ -22,12 +22,12 @@ LOSS = ["test_p_losses_l2", "test_p_losses_l1", "test_p_losses_unet_inputs", "te
         "test_ddpm_wrapper_forward"]
 P_SAMPLE = ["test_p_sample_mean", "test_p_sample_sigma", "test_p_sample_no_noise_at_t0", "test_p_sample_mixed_t",
             "test_p_sample_cfg", "test_p_sample_unet_time"]
-DDPM_SAMPLE = ["test_ddpm_sample_calls", "test_ddpm_sample_timesteps", "test_ddpm_sample_shape",
-               "test_ddpm_sample_seed", "test_ddpm_sample_last_step", "test_ddpm_sample_fresh_noise",
-               "test_ddpm_sample_cfg"]
+DDPM_SAMPLE = ["test_ddpm_sample_calls", "test_ddpm_sample_timesteps", "test_ddpm_sample_frames",
+               "test_ddpm_sample_shape", "test_ddpm_sample_seed", "test_ddpm_sample_last_step",
+               "test_ddpm_sample_fresh_noise", "test_ddpm_sample_cfg"]
 FLOW = ["test_fm_interpolate", "test_fm_forward_loss", "test_fm_forward_unet_inputs", "test_fm_forward_p_uncond",
-        "test_fm_sample_euler", "test_fm_sample_timesteps", "test_fm_sample_seed", "test_fm_sample_cfg",
-        "test_flow_matching_wrapper"]
+        "test_fm_sample_euler", "test_fm_sample_timesteps", "test_fm_sample_frames", "test_fm_sample_seed",
+        "test_fm_sample_cfg", "test_flow_matching_wrapper"]
 TRAIN_PY = ["test_denoiser_loss", "test_pure_noise_loss", "test_train_step"]  # train.py imports the other modules
 TRAINING = TRAIN_PY + ["test_train_denoiser", "test_train_ddpm_time", "test_train_ddpm_class", "test_train_flow"]
 
@@ -84,7 +84,8 @@ VARIANTS = {
                          "    mean = (x_t - beta / (ab - 1).sqrt() * eps) / alpha.sqrt()"),),
                 frozenset(["test_p_sample_mean", "test_p_sample_sigma", "test_p_sample_no_noise_at_t0",
                            "test_p_sample_mixed_t", "test_p_sample_cfg", "test_p_sample_unet_time",
-                           "test_ddpm_sample_calls", "test_ddpm_sample_timesteps", "test_ddpm_sample_shape",
+                           "test_ddpm_sample_calls", "test_ddpm_sample_timesteps", "test_ddpm_sample_frames",
+                           "test_ddpm_sample_shape",
                            "test_ddpm_sample_seed", "test_ddpm_sample_last_step", "test_ddpm_sample_fresh_noise",
                            "test_ddpm_sample_cfg", "test_train_ddpm_time", "test_train_ddpm_class"]), "NaN"),
     ]
