@@ -1,5 +1,5 @@
 """Command line: python -m grader SUBMISSION [--out DIR] [--tests all|public|NAME,...] [--device auto|cpu|cuda]
-[--figures DIR] [--audience ta|student] [--hidden-as visible|hidden]
+[--figures DIR] [--audience ta|student] [--hidden-as visible|hidden] [--dialect auto|contract|adl-ex02]
 
 Exit status 0 whenever grading completed (whatever the score); 2 when the grader could not run
 (a missing data set or model file, a bad option, an output folder that is a symbolic link); 3 when
@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from . import prerequisites
+from .dialects import CHOICES, PLANNED
 from .launch import GraderError, check_output_folder, launch
 from .rubric import RubricError, load_rubric
 from .sandbox.limits import Limits
@@ -42,17 +43,22 @@ def main(argv: list[str] | None = None) -> int:
                     help="how results.json marks hidden tests: hidden (Gradescope hides them and the student's total "
                          "until published) or visible (title and points shown, details kept back, total shown); "
                          "default: visible for --audience student, hidden otherwise")
+    ap.add_argument("--dialect", choices=CHOICES, default="auto",
+                    help="whose API the submission is written to: this package's contract, or a course's own "
+                         "(docs/dialects.md); auto (the default) detects it from the names the submission defines")
     ap.add_argument("--trusted", action="store_true",
                     help="grade even where the student's code cannot be isolated (neither root nor user namespaces)")
     args = ap.parse_args(argv)
     try:
         check_output_folder(args.out)  # before grading, not only when the reports are written
+        if args.dialect in PLANNED:
+            raise GraderError(f"--dialect {args.dialect} is not graded yet")
         problems = prerequisites.missing(load_rubric(), args.tests)
         if problems:
             raise GraderError("; ".join(problems))
         limits = Limits().with_timeout(args.timeout).with_total(args.total_time)
         run = launch(args.submission, args.device, limits, figures=args.figures, trusted=args.trusted,
-                     audience=args.audience)
+                     audience=args.audience, dialect=args.dialect)
         # Imported only now: torch and pytest load while the worker starts.
         from .report import render_table
         from .run import finish

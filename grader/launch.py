@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .dialects import Choice, DialectError, choose
 from .sandbox.backends import Backend, InProcessBackend, SandboxBackend
 from .sandbox.limits import Limits
 from .sandbox.stage import Stage, clean_stale, grading_identity
@@ -38,6 +39,7 @@ class Launch:
     deliverables: Deliverables | None = None  # the figures to judge: --figures, else the submission's
     no_figures: str = field(default_factory=none_found)  # why there are none
     audience: str = "ta"  # who reads the messages: the TA grading, or the student (Gradescope)
+    dialect: Choice | None = None  # whose API the submission is written to, and why (None: the contract's)
 
 
 @functools.cache
@@ -69,10 +71,12 @@ def launch(
     figures: str | Path | None = None,
     trusted: bool = False,
     audience: str = "ta",
+    dialect: str | None = None,
 ) -> Launch:
     """Raises FileNotFoundError for a path that does not exist (the submission, or `figures`: a
     folder holding figures/, or a zip of one), GraderError for a bad device or a bad figures zip,
-    or when the worker cannot be isolated on this machine and the code is not `trusted`."""
+    or when the worker cannot be isolated on this machine and the code is not `trusted`. `dialect`: a
+    course dialect's name (grader/dialects/), or None / "auto" to detect it from the submission."""
     started = time.monotonic()
     if device not in ("auto", "cpu") and not device.startswith("cuda"):
         raise GraderError(f"unknown device {device!r}: use auto, cpu or cuda")
@@ -80,18 +84,22 @@ def launch(
         raise GraderError(NO_ISOLATION)
     limits = limits or Limits()
     clean_stale()  # what a grader killed mid-run left in the temporary folder
-    sub = load_submission(Path(submission))
     if audience not in AUDIENCES:
         raise GraderError(f"unknown audience {audience!r}: use {' or '.join(AUDIENCES)}")
+    sub = load_submission(Path(submission))
+    try:
+        choice = choose(sub.files, dialect)
+    except DialectError as exc:
+        raise GraderError(str(exc)) from None
     deliverables, no_figures = _deliverables(sub, figures, audience)
     drop_to = grading_identity() if os.geteuid() == 0 else None
-    stage = Stage.create(sub.files, sub.layout, drop_to)
+    stage = Stage.create(sub.files, sub.layout, drop_to, choice.dialect.adapter)
     backend: Backend
     if not sandbox:
         backend = InProcessBackend(stage, device)
     else:  # a rejected submission never needs a worker
         backend = SandboxBackend(stage, limits, device, sub.imports, drop_to, isolate_network, eager=not sub.rejected)
-    return Launch(sub, stage, backend, limits, sandbox, started, deliverables, no_figures, audience)
+    return Launch(sub, stage, backend, limits, sandbox, started, deliverables, no_figures, audience, choice)
 
 
 def _deliverables(sub: Submission, figures: str | Path | None, audience: str) -> tuple[Deliverables | None, str]:

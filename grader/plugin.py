@@ -27,12 +27,14 @@ HintFn = Callable[[BaseException], "str | None"]
 
 
 def graded(title: str, points: float, visibility: str = "visible", hint: str | None = None,
-           when: HintFn | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+           when: HintFn | None = None, dialects: tuple[str, ...] | None = None,
+           ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a graded test of the catalog: what the student sees as its name, the points it earns
     when it passes (all or nothing), who sees it (visible, hidden, after_published), a fallback hint
     for a failure. Title, points, visibility and hint must be literals: the rubric is read from the
     source (grader/rubric.py). `when(exc)` may return a more specific hint (it sees the exception
-    the test raised)."""
+    the test raised). `dialects`: a test of some course dialects only, not of the contract (see
+    grader/dialects/); a dialect lists the contract's tests that apply to it in its own module."""
 
     def mark(fn: Callable[..., Any]) -> Callable[..., Any]:
         return pytest.mark.graded(title=title, points=points, visibility=visibility, hint=hint, when=when)(fn)
@@ -91,7 +93,8 @@ class GradingPlugin:
         config.stash[GRADER_KEY] = self  # how the catalog's fixtures find the student
 
     def _selected(self, test_id: str) -> bool:
-        return self.rubric.entries[test_id].selected(self.selection)
+        entry = self.rubric.entries.get(test_id)  # a test not part of this dialect's assignment never runs
+        return entry is not None and entry.selected(self.selection)
 
     @pytest.hookimpl
     def pytest_collection_modifyitems(self, session: pytest.Session, config: pytest.Config, items: list) -> None:
@@ -99,7 +102,7 @@ class GradingPlugin:
         for name, item in found.items():
             if item.get_closest_marker("graded") is None:
                 self.problems.append(f"{name} is in the catalog but not marked @graded")
-            elif name not in self.rubric.entries:
+            elif not self.rubric.declared(name):
                 self.problems.append(f"{name} is not in the rubric read from the catalog's source")
         self.problems += [f"the rubric has {name} but pytest collected no such test"
                           for name in self.rubric.entries if name not in found]
@@ -122,6 +125,7 @@ class GradingPlugin:
         report = outcome.get_result()
         if report.when == "setup":
             item.stash[SETUP_KEY] = call.duration
+            self.student.via = []
         if report.when == "call" or (report.when == "setup" and not report.passed):
             self._record(item, call, report.passed)
 
@@ -133,6 +137,8 @@ class GradingPlugin:
         message, hint, grader_error = "", None, False
         if exc is not None:
             message, hint, grader_error = explain(exc, item)
+            if self.student.via and not grader_error:  # a dialect's adapter: the course's calls behind the probe
+                message += "\n\nCalled in this course's API as:\n" + "\n".join(f"  {v}" for v in self.student.via)
         failed = getattr(exc, "failed", None) if isinstance(exc, AssertionError) else None  # figures' verdicts
         self.results[entry.id] = TestResult(
             id=entry.id, number=entry.number, title=entry.title, part=entry.part, max_score=entry.points,

@@ -88,6 +88,16 @@ class FigureVerdict:
 
 
 @dataclass
+class NotApplicable:
+    """A catalog test that is not part of the graded dialect's assignment: out of the maximum, never scored."""
+
+    id: str
+    title: str
+    part: str
+    points: float
+
+
+@dataclass
 class GradingResult:
     submission: str  # the path as given
     origin: str  # "folder", "zip", "notebook"
@@ -107,6 +117,9 @@ class GradingResult:
     # student's total until the grades are published) or "visible" (the student sees its title and points but
     # not its details, and sees the total); the grader's default is "visible" for the student audience.
     hidden_as: str = "hidden"
+    dialect: str = "contract"  # whose API the submission was graded as written to (grader/dialects/)
+    dialect_why: str = ""  # how it was chosen
+    not_applicable: list[NotApplicable] = field(default_factory=list)
 
     @property
     def score(self) -> float:
@@ -143,8 +156,16 @@ class GradingResult:
         """The tests the grader itself failed on: the grade is incomplete while there are any."""
         return [t.id for t in self.tests if t.grader_error]
 
+    def dialect_line(self) -> str:
+        line = f"Graded as {self.dialect}" + (f" ({self.dialect_why})" if self.dialect_why else "")
+        if self.not_applicable:
+            points = sum(n.points for n in self.not_applicable)
+            line += (f"; {len(self.not_applicable)} tests of the catalog ({points:g} points) are not part of "
+                     "this course's assignment and are left out of the maximum")
+        return line
+
     def summary(self) -> str:
-        lines = [f"Score: {self.score:g} / {self.max_score:g}"]
+        lines = [f"Score: {self.score:g} / {self.max_score:g}", self.dialect_line()]
         if self.grader_errors:
             lines.append(f"INCOMPLETE: the grader itself failed on {len(self.grader_errors)} tests "
                          f"({', '.join(self.grader_errors)}); this is not a verdict on the code: tell the course staff")
@@ -163,7 +184,10 @@ def gradescope(result: GradingResult) -> dict[str, Any]:
         "stdout_visibility": "hidden",
         # Gradescope ignores extra_data: the report's extras go there, not into its own keys.
         "extra_data": {"figures": [f.summary() for f in result.figures], "part_times_s": result.part_times(),
-                       "incomplete": bool(result.grader_errors)},
+                       "incomplete": bool(result.grader_errors), "dialect": result.dialect,
+                       "dialect_chosen": result.dialect_why,
+                       "not_applicable": [{"id": n.id, "title": n.title, "points": n.points}
+                                          for n in result.not_applicable]},
         "tests": [
             {
                 "name": t.title,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ast
 import tomllib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from .paths import RUBRIC as RUBRIC_PATH
 
 VISIBILITIES = ("visible", "hidden", "after_published")
 DECLARED = ("title", "points", "visibility", "hint")  # the literal arguments of @graded (`when` is code)
+# ... and, by keyword only, `dialects`: the course dialects a test is written for (default: the contract's tests)
 
 
 class RubricError(ValueError):
@@ -42,6 +43,7 @@ class Entry:
     hint: str | None
     number: str  # "3.2": part 3, second test
     misconceptions: tuple[str, ...] = ()  # the functions of checks/misconceptions.py whose mistakes it can name
+    dialects: tuple[str, ...] | None = None  # declared for these dialects only (None: a test of the contract)
 
     @property
     def public(self) -> bool:
@@ -59,16 +61,27 @@ class Entry:
 @dataclass(frozen=True)
 class Rubric:
     parts: dict[str, str]  # key -> title, in order
-    entries: dict[str, Entry]  # test id -> entry, in order
+    entries: dict[str, Entry]  # test id -> entry, in order: the tests of this dialect's assignment
+    dialect: str = "contract"
+    # the contract's tests that are not part of this dialect's assignment: out of the maximum, shown as such
+    not_applicable: dict[str, Entry] = field(default_factory=dict)
+    other_dialects: dict[str, Entry] = field(default_factory=dict)  # tests written for other dialects: not shown
+
+    def declared(self, test_id: str) -> bool:
+        return test_id in self.entries or test_id in self.not_applicable or test_id in self.other_dialects
 
     @property
     def max_score(self) -> float:
         return sum(e.points for e in self.entries.values())
 
 
-def load_rubric(path: Path = RUBRIC_PATH, catalog: Path | None = None) -> Rubric:
-    """rubric.toml's parts and the tests declared in `catalog` (by default
-    the catalog/ folder beside rubric.toml)."""
+def load_rubric(path: Path = RUBRIC_PATH, catalog: Path | None = None, dialect: str = "contract") -> Rubric:
+    """rubric.toml's parts and the tests declared in `catalog` (by default the catalog/ folder beside
+    rubric.toml) that are part of `dialect`'s assignment (grader/dialects/); the others are listed as
+    not applicable. Tests are numbered within their part among those that apply."""
+    from .dialects import get
+
+    course = get(dialect)
     with open(path, "rb") as f:
         data = tomllib.load(f)
     parts = data.pop("parts", {})
@@ -81,14 +94,25 @@ def load_rubric(path: Path = RUBRIC_PATH, catalog: Path | None = None) -> Rubric
         raise RubricError(f"{path.name}: unknown tables {sorted(data)}: a test's points, visibility and hint "
                           "are declared with @graded in its catalog file")
     entries: dict[str, Entry] = {}
+    left_out: dict[str, Entry] = {}
+    others: dict[str, Entry] = {}
     for number, part, file in _catalog_files(catalog or path.parent / "catalog", list(parts)):
-        for i, (test_id, spec) in enumerate(declarations(file), start=1):
-            if test_id in entries:
-                raise RubricError(f"{file.name}: {test_id} is declared twice (also in part {entries[test_id].part})")
-            entries[test_id] = _entry(test_id, part, spec, f"{number}.{i}", f"{file.name}: {test_id}")
-        for test_id, names in misconceptions_named(file).items():
-            entries[test_id] = replace(entries[test_id], misconceptions=names)
-    return Rubric(dict(parts), entries)
+        named = misconceptions_named(file)
+        i = 0
+        for test_id, spec in declarations(file):
+            if test_id in entries or test_id in left_out or test_id in others:
+                seen = (entries.get(test_id) or left_out.get(test_id) or others[test_id]).part
+                raise RubricError(f"{file.name}: {test_id} is declared twice (also in part {seen})")
+            where = f"{file.name}: {test_id}"
+            applies = course.applies(test_id, spec.get("dialects"))
+            i += applies
+            entry = replace(_entry(test_id, part, spec, f"{number}.{i}" if applies else "-", where),
+                            misconceptions=named.get(test_id, ()))
+            (entries if applies else left_out if spec.get("dialects") is None else others)[test_id] = entry
+    unknown = [t for t in course.also if t not in entries]
+    if unknown:
+        raise RubricError(f"dialect {course.name} names tests the catalog does not have: {', '.join(unknown)}")
+    return Rubric(dict(parts), entries, course.name, left_out, others)
 
 
 def _catalog_files(catalog: Path, parts: list[str]) -> list[tuple[int, str, Path]]:
@@ -128,7 +152,7 @@ def declarations(file: Path) -> list[tuple[str, dict]]:
             raise RubricError(f"{file.name}:{node.lineno}: {node.name} is not declared with @graded(title, points=...)")
         call, where = calls[0], f"{file.name}:{node.lineno}: @graded of {node.name}"
         named = dict(zip(DECLARED, call.args, strict=False)) | {k.arg: k.value for k in call.keywords
-                                                                  if k.arg in DECLARED}
+                                                                  if k.arg in (*DECLARED, "dialects")}
         spec = {}
         for key, value in named.items():
             try:
@@ -200,4 +224,10 @@ def _entry(test_id: str, part: str, spec: dict, number: str, where: str) -> Entr
         raise RubricError(f"{where}: a title is required")
     if hint is not None and not isinstance(hint, str):
         raise RubricError(f"{where}: the hint must be a string")
-    return Entry(test_id, part, title, float(points), visibility, hint, number)
+    dialects = spec.get("dialects")
+    if dialects is not None:
+        from .dialects import DIALECTS
+
+        if not isinstance(dialects, tuple) or not dialects or any(d not in DIALECTS for d in dialects):
+            raise RubricError(f"{where}: dialects must be a tuple of dialect names ({', '.join(DIALECTS)})")
+    return Entry(test_id, part, title, float(points), visibility, hint, number, dialects=dialects)

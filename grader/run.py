@@ -16,7 +16,7 @@ from .launch import GraderError, Launch, launch
 from .paths import CATALOG
 from .plugin import GradingPlugin
 from .report import write_reports
-from .results import GradingResult
+from .results import GradingResult, NotApplicable
 from .rubric import RUBRIC_PATH, Rubric, load_rubric
 from .sandbox.backends import Backend
 from .sandbox.limits import Limits
@@ -50,14 +50,15 @@ def finish(run: Launch, out: str | Path, tests: str = "all", rubric_path: Path =
            hidden_as: str | None = None) -> GradingResult:
     """Run the catalog against a launched submission; write results.json and the reports."""
     sub, backend = run.submission, run.backend
+    dialect = run.dialect.dialect.name if run.dialect else "contract"
     try:
-        rubric = load_rubric(rubric_path)
+        rubric = load_rubric(rubric_path, dialect=dialect)
         student = Student(backend, run.limits, refused=sub.rejected)
         threads = torch.get_num_threads()
         torch.set_num_threads(1)  # the grader's side is small tensors too
         try:
             plugin = run_catalog(student, rubric, tests, run)
-            inventory = _missing_names(student) if not sub.rejected else []
+            inventory = _missing_names(student) if not sub.rejected and dialect == "contract" else []
         finally:
             torch.set_num_threads(threads)
     finally:
@@ -80,6 +81,9 @@ def finish(run: Launch, out: str | Path, tests: str = "all", rubric_path: Path =
         figures_source=run.deliverables.where if run.deliverables else run.no_figures,
         audience=run.audience,
         hidden_as=hidden_as or ("visible" if run.audience == "student" else "hidden"),
+        dialect=dialect,
+        dialect_why=run.dialect.why if run.dialect else "",
+        not_applicable=[NotApplicable(e.id, e.title, e.part, e.points) for e in rubric.not_applicable.values()],
     )
     write_reports(result, Path(out))
     return result
@@ -95,11 +99,12 @@ def grade(
     isolate_network: bool = True,
     rubric_path: Path = RUBRIC_PATH,
     figures: str | Path | None = None,
+    dialect: str | None = None,
 ) -> GradingResult:
     """Grade a submission and write results.json, report.md and report.html into `out`.
     `figures` (a folder holding figures/, losses/ and weights/) replaces the submission's own deliverables.
     `sandbox=False` runs the student's code in this process: for measurements only."""
-    run = launch(submission, device, limits, sandbox, isolate_network, figures)
+    run = launch(submission, device, limits, sandbox, isolate_network, figures, dialect=dialect)
     return finish(run, out, tests, rubric_path)
 
 

@@ -23,11 +23,16 @@ CATALOG = Path(__file__).resolve().parents[1] / "grader" / "catalog"
 
 
 def test_every_catalog_test_is_declared_once_with_its_points() -> None:
-    """The rubric is the catalog's declarations: every test function of every catalog file is in it."""
+    """The rubric is the catalog's declarations: every test function of every catalog file is in it, the
+    contract's or a course dialect's (grader/dialects/), and the contract's are all of those not declared
+    for some dialects only."""
     rubric = load_rubric()
     functions = [node.name for path in CATALOG.glob("test_*.py") for node in ast.parse(path.read_text()).body
                  if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")]
-    assert sorted(functions) == sorted(rubric.entries) and len(set(functions)) == len(functions)
+    assert sorted(functions) == sorted([*rubric.entries, *rubric.other_dialects])
+    assert len(set(functions)) == len(functions)
+    assert not rubric.not_applicable and all(e.dialects is None for e in rubric.entries.values())
+    assert all(e.dialects and "contract" not in e.dialects for e in rubric.other_dialects.values())
 
 
 def test_rubric_rules() -> None:

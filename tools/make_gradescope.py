@@ -1,11 +1,13 @@
 """Build Gradescope's autograder zip (docs/gradescope.md).
 
-    python tools/make_gradescope.py [--out dist/autograder.zip]
+    python tools/make_gradescope.py [--out dist/autograder.zip] [--dialect auto|contract|adl-ex02]
 
 At the top of the zip, as Gradescope requires: setup.sh and run_autograder (gradescope/), then
 requirements.txt (the grader's pins from pyproject.toml), grader/ and the assets it reads. The
 solution is not shipped: the grader computes every answer itself. The zip is deterministic:
-sorted entries, a fixed timestamp, Unix modes kept (the two scripts stay executable).
+sorted entries, a fixed timestamp, Unix modes kept (the two scripts stay executable). With --dialect,
+the zip holds a file DIALECT naming the course dialect every submission is graded as (run_autograder
+reads it; without it the grader detects each submission's dialect).
 """
 
 from __future__ import annotations
@@ -36,9 +38,11 @@ def requirements(pyproject: Path = ROOT / "pyproject.toml") -> str:
     return "\n".join(keep) + "\n"
 
 
-def entries(root: Path = ROOT) -> dict[str, Path | bytes]:
+def entries(root: Path = ROOT, dialect: str = "auto") -> dict[str, Path | bytes]:
     """Name in the zip -> the file to copy, or the content itself."""
     files: dict[str, Path | bytes] = {name: root / "gradescope" / name for name in SCRIPTS}
+    if dialect != "auto":
+        files["DIALECT"] = f"{dialect}\n".encode()
     files["requirements.txt"] = requirements(root / "pyproject.toml").encode()
     for path in (root / "grader").rglob("*"):
         if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
@@ -48,16 +52,24 @@ def entries(root: Path = ROOT) -> dict[str, Path | bytes]:
     return files
 
 
-def build(out: Path, root: Path = ROOT) -> Path:
+def build(out: Path, root: Path = ROOT, dialect: str = "auto") -> Path:
     """Write the zip to `out` and return it."""
-    files = {name: src if isinstance(src, bytes) else src.read_bytes() for name, src in entries(root).items()}
+    from grader.dialects import get
+
+    if dialect != "auto":
+        get(dialect)  # a dialect the grader does not grade is an error now, not at every submission
+    files = {name: src if isinstance(src, bytes) else src.read_bytes()
+             for name, src in entries(root, dialect).items()}
     return write_zip(out, files, executable=frozenset(SCRIPTS))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=ROOT / "dist" / "autograder.zip")
-    out = build(ap.parse_args().out)
+    ap.add_argument("--dialect", default="auto", help="grade every submission as this course dialect "
+                    "(docs/dialects.md); auto: detect each submission's")
+    args = ap.parse_args()
+    out = build(args.out, dialect=args.dialect)
     with zipfile.ZipFile(out) as zf:
         print(f"wrote {out} ({len(zf.namelist())} files, {out.stat().st_size >> 10} KiB)")
 

@@ -39,7 +39,8 @@ def collect(sub: Upload, out: Path, rubric: Rubric, selection: str) -> Row:
     tests = {t["extra_data"]["id"]: float(t["score"]) for t in results["tests"]}
     parts: dict[str, float] = {}
     for test_id, score in tests.items():
-        part = rubric.entries[test_id].part if test_id in rubric.entries else "?"
+        known = rubric.entries.get(test_id) or rubric.other_dialects.get(test_id) or rubric.not_applicable.get(test_id)
+        part = known.part if known else "?"
         parts[part] = parts.get(part, 0.0) + score
     max_score = sum(float(t["max_score"]) for t in results["tests"])
     return Row(sub.id, "graded", float(results["score"]), max_score, "", meta.get("seconds", 0.0), tests, parts)

@@ -75,7 +75,7 @@ def _kill(proc: subprocess.Popen) -> None:
 
 
 def run_batch(folder: Path, out: Path, jobs: int, grader_args: list[str], selection: str, version: str,
-              limit: float, force: bool = False) -> list[Row]:
+              limit: float, force: bool = False, dialect: str = "auto") -> list[Row]:
     """Grade what is not graded yet, then write grades.csv and index.html over every submission."""
     out.mkdir(parents=True, exist_ok=True)
     subs, notes = find_submissions(folder, out.resolve())
@@ -104,7 +104,7 @@ def run_batch(folder: Path, out: Path, jobs: int, grader_args: list[str], select
             _kill(proc)
         raise
     pool.shutdown()
-    rubric = load_rubric()
+    rubric = load_rubric(dialect="contract" if dialect == "auto" else dialect)  # the table's columns
     rows = [collect(s, out, rubric, selection) for s in subs]
     write_csv(rows, rubric, out / "grades.csv")
     (out / "index.html").write_text(render_index(rows, rubric, version, selection))

@@ -10,7 +10,7 @@ import torch
 
 from grader.checks import misconceptions as wrong
 from grader.checks import reference as ref
-from grader.checks.expect import Mismatch, expect_close, expect_tensor
+from grader.checks.expect import Mismatch, expect_close, expect_one_of, expect_tensor, expect_true
 from grader.plugin import graded, self_check
 from grader.sandbox.student import Student
 
@@ -121,3 +121,44 @@ def public_ddpm_schedule_every_kind_has_length_t(hw):
     for kind in ("linear", "cosine", "sigmoid"):
         sched = hw.schedules.ddpm_schedule(num_ts=40, kind=kind)
         assert sched["alpha_bars"].shape == (40,), f"kind={kind!r}: alpha_bars must have shape (40,)"
+
+
+# -- course dialects ----------------------------------------------------------------------------------
+
+
+@graded("cosine_beta_schedule(timesteps) follows Nichol & Dhariwal, clipped at 0.999 or to [1e-4, 0.9999]",
+        points=2, dialects=("adl-ex02",))
+def test_cosine_schedule_either_clip(student: Student) -> None:
+    for num_ts in (300, 75):
+        what = f"cosine_beta_schedule({num_ts})"
+        got = expect_tensor(student.fn("schedules.cosine_beta_schedule")(num_ts).value, what, (num_ts,),
+                            wrong.cosine_betas(num_ts))
+        accepted = {"clipped at 0.999": ref.cosine_betas(num_ts),
+                    "clipped to [1e-4, 0.9999]": ref.cosine_betas(num_ts, max_beta=0.9999).clamp(min=1e-4)}
+        expect_one_of(got, accepted, what, wrong.cosine_betas(num_ts), rtol=1e-3, atol=1e-6)
+
+
+@graded("sigmoid_beta_schedule: beta_start + (beta_end - beta_start) sigmoid of a rising linear ramp", points=2,
+        dialects=("adl-ex02",))
+def test_sigmoid_schedule_any_range(student: Student) -> None:
+    """The course leaves the sigmoid's input range to the student: the logit of the betas, scaled to
+    (0, 1), must be a rising straight line in t, whatever its ends."""
+    for args in [(1e-4, 0.02, 300), (1e-3, 0.05, 10)]:
+        start, end, num_ts = args
+        what = f"sigmoid_beta_schedule{args}"
+        got = expect_tensor(student.fn("schedules.sigmoid_beta_schedule")(*args).value, what, (num_ts,),
+                            wrong.sigmoid_betas(*args)).double()
+        u = (got - start) / (end - start)
+        expect_true(bool(torch.isfinite(u).all() and (u > 0).all() and (u < 1).all()), what,
+                    f"  the betas run {float(got.min()):.4g} .. {float(got.max()):.4g}, not strictly between "
+                    f"beta_start = {start:g} and beta_end = {end:g}",
+                    "beta_start + (beta_end - beta_start) * sigmoid(x) with x a linspace (e.g. -6 .. 6)")
+        logit = torch.log(u / (1 - u))
+        ramp = torch.arange(num_ts, dtype=torch.float64)
+        slope = float(((ramp - ramp.mean()) * (logit - logit.mean())).sum() / ((ramp - ramp.mean()) ** 2).sum())
+        line = logit.mean() + slope * (ramp - ramp.mean())
+        off = float((logit - line).abs().max())
+        expect_true(slope > 0 and off < 0.02 * max(1.0, float(logit.abs().max())), what,
+                    f"  sigmoid's input, logit((beta - beta_start) / (beta_end - beta_start)), is not a rising "
+                    f"straight line in t: it is {off:.3g} off the best line (slope {slope:.3g})",
+                    "apply the sigmoid to an evenly spaced, increasing input (torch.linspace)")

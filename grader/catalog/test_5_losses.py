@@ -11,6 +11,7 @@ from grader.checks import misconceptions as wrong
 from grader.checks import reference as ref
 from grader.checks.calls import dropout_hint, dropout_rate, expect_time, first_call
 from grader.checks.expect import Mismatch, expect_close, expect_scalar, expect_true
+from grader.checks.stats import expect_standard_normal
 from grader.plugin import graded, self_check
 from grader.sandbox.student import Record, Student, mock
 
@@ -179,3 +180,30 @@ def public_p_losses_with_classes_and_mask(hw, kit, class_net):
     x0, t, c = kit.images(), torch.tensor([0, 4, 9, 19]), kit.one_hot([0, 1, 2, 3])
     loss = hw.diffusion.p_losses(class_net, x0, t, kit.schedule(20), c=c, mask=torch.tensor([1.0, 0.0, 1.0, 1.0]))
     assert kit.is_scalar(loss), f"expected a finite 0-dimensional tensor, got {loss!r}"
+
+
+# -- course dialects ----------------------------------------------------------------------------------
+
+
+@graded("ddpm_forward gives the UNet x_t = sqrt(ab_t) x0 + sqrt(1 - ab_t) eps, eps ~ N(0, I), and returns its error",
+        points=3, dialects=("cs180-fa24-ddpm",))
+def test_ddpm_forward_closed_form(student: Student) -> None:
+    """The course noises inside ddpm_forward: the UNet's input and t (a recording UNet sees both) must be
+    x0 noised in closed form at that t with standard normal noise, and the loss the UNet's error on it."""
+    x0 = inputs.images(64, seed=4)
+    out = student.fn("diffusion.ddpm_forward", seed=7)(mock(), SCHED, x0, T)
+    rec = first_call(out.records, "the UNet's input in ddpm_forward")
+    what = "ddpm_forward's UNet input x_t"
+    if rec.x is None or rec.x.shape != x0.shape:
+        raise Mismatch(what, "  the UNet's input is not a batch of the images' shape")
+    k = rec.t.double() * T
+    expect_true(bool((k - k.round()).abs().max() < 1e-3) and 0 <= int(k.min()) and int(k.max()) <= T - 1, what,
+                f"  the UNet received times {rec.t[:4].tolist()}...: not t / T for integer steps 0 .. T-1",
+                "the UNet gets the normalised time t / T")
+    t = k.round().long()
+    ab = ref.at(SCHED["alpha_bars"], t, x0)
+    noise = (rec.x.double() - ab.sqrt() * x0.double()) / (1 - ab).sqrt()
+    expect_standard_normal(noise, "the noise ddpm_forward's x_t implies, (x_t - sqrt(ab_t) x0) / sqrt(1 - ab_t), at "
+                           "the t the UNet was given")
+    expect_scalar(out.value, F.mse_loss(ref.mock_eps(rec.x, rec.t), noise),
+                  "ddpm_forward's loss, recomputed from the UNet's input x_t and that noise", rtol=1e-3)

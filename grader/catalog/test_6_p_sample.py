@@ -9,7 +9,7 @@ from grader.checks import inputs, plausible
 from grader.checks import misconceptions as wrong
 from grader.checks import reference as ref
 from grader.checks.calls import expect_time, first_call
-from grader.checks.expect import T0_TOL, expect_close
+from grader.checks.expect import T0_TOL, expect_close, expect_one_of
 from grader.plugin import graded, self_check
 from grader.sandbox.student import Student, mock
 
@@ -100,3 +100,25 @@ def test_p_sample_unet_time(student: Student) -> None:
     expect_time(rec, t, T, "the time the UNet received in p_sample (should be t / T)")
     plausible.expect_roughly(out.value, ref.posterior_mean(x, t, SCHED, ref.mock_eps(x, t / T)),
                              "p_sample(unet, x_t, t, sched, z=0) vs the posterior mean", 0.25)
+
+
+# -- course dialects ----------------------------------------------------------------------------------
+
+
+@graded("p_sample: mean + sigma_t z (sigma_t^2 = beta_t or the posterior variance), no noise at t = 0", points=4,
+        dialects=("adl-ex02",))
+def test_p_sample_either_variance(student: Student) -> None:
+    for t, seed in (([1, 50, 150, 299], 21), ([0, 5, 0, 299], 23)):
+        x_t, steps, z = inputs.noise(len(t), seed=seed - 1), inputs.steps(t), inputs.noise(len(t), seed=seed)
+        out = student.fn("diffusion.p_sample")(mock(), x_t, steps, SCHED, z=z)
+        eps = ref.mock_eps(x_t, steps / T)
+        mean = ref.posterior_mean(x_t, steps, SCHED, eps)
+        beta = ref.at(SCHED["betas"], steps, x_t)
+        ab = ref.at(SCHED["alpha_bars"], steps, x_t)
+        ab_prev = ref.at(torch.cat([torch.ones(1), SCHED["alpha_bars"][:-1]]), steps, x_t)
+        noisy = (steps > 0).double().reshape(beta.shape) * z.double()
+        accepted = {"sigma_t^2 = beta_t": mean + beta.sqrt() * noisy,
+                    "sigma_t^2 = the posterior variance": mean + ((1 - ab_prev) / (1 - ab) * beta).sqrt() * noisy}
+        mistakes = {k: v for k, v in wrong.p_sample(x_t, steps, SCHED, z, eps).items() if "beta_tilde" not in k}
+        expect_one_of(out.value, accepted, f"p_sample(mock_unet, x_t, t={t}, sched) with the step's noise z",
+                      mistakes, **T0_TOL)

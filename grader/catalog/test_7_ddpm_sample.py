@@ -112,7 +112,7 @@ def test_ddpm_sample_last_step(student: Student) -> None:
     eps = ref.mock_eps(x, t0 / T)
     expect_close(final, ref.posterior_mean(x, t0, SCHED, eps),
                  "ddpm_sample's result vs the last step's input: x_0 = mean(x_1, t = 0), no noise",
-                 {"the last step's input returned (the t = 0 step is missing)": x}, **T0_TOL)
+                 wrong.last_step(x, t0, SCHED, eps), **T0_TOL)
 
 
 @graded("ddpm_sample starts from N(0, I) and adds fresh noise at each step", points=1, visibility="hidden")

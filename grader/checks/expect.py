@@ -128,3 +128,18 @@ def expect_scalar(
 def expect_true(condition: bool, what: str, detail: str = "", hint: str | None = None) -> None:
     if not condition:
         raise Mismatch(what, detail, hint)
+
+
+def expect_one_of(got: Any, accepted: dict[str, torch.Tensor], what: str, wrong: dict[str, torch.Tensor] | None = None,
+                  rtol: float = RTOL, atol: float = ATOL) -> str:
+    """`got` close to one of several answers a course accepts (label -> expected); returns the label it
+    matched. Otherwise the Mismatch against the first, naming a known mistake when one matches."""
+    first = None
+    for label, expected in accepted.items():
+        try:
+            expect_close(got, expected, f"{what} ({label})", wrong, rtol, atol)
+            return label
+        except Mismatch as exc:
+            first = first or exc
+    assert first is not None, "expect_one_of needs at least one accepted answer"
+    raise first

@@ -175,12 +175,33 @@ def p_sample(x_t: torch.Tensor, t: torch.Tensor, sched: dict, z: torch.Tensor, e
         "treats the UNet output as x0 (x0-prediction posterior mean) instead of the noise eps":
             x0_mean + noisy * beta.sqrt() * z,
         "t off by one: schedule read at t - 1": ref.p_sample(x_t, prev, sched, eps, z),
+        "alpha_bar_{t-1} read as alpha_bars[t - 1], which wraps to the last entry at t = 0 (alpha_bar before "
+        "step 0 is 1, so the last step returns x0_hat)": _wrapped_mean(x_t, t, sched, eps) + noisy * beta.sqrt() * z,
     }
     if eps_raw_t is not None:
         wrong["the UNet got the integer t instead of t / T (normalise the time)"] = ref.p_sample(
             x_t, t, sched, eps_raw_t, z
         )
     return wrong
+
+
+def last_step(x: torch.Tensor, t0: torch.Tensor, sched: dict, eps: torch.Tensor) -> Wrong:
+    """Wrong results of a sampler's last step (t = 0) from its input x and the UNet's output there."""
+    return {
+        "the last step's input returned (the t = 0 step is missing)": x,
+        "alpha_bar_{t-1} read as alpha_bars[t - 1], which wraps to the last entry at t = 0 (alpha_bar before "
+        "step 0 is 1, so the last step returns x0_hat)": _wrapped_mean(x, t0, sched, eps),
+    }
+
+
+def _wrapped_mean(x_t: torch.Tensor, t: torch.Tensor, sched: dict, eps: torch.Tensor) -> torch.Tensor:
+    """The x0-form posterior mean with alpha_bar_{t-1} = alpha_bars[t - 1] read by index: right for t >= 1,
+    the last entry at t = 0 (negative indices wrap)."""
+    x_t = x_t.to(F64)
+    beta, alpha, ab = (at(sched[k], t, x_t) for k in ("betas", "alphas", "alpha_bars"))
+    ab_prev = at(sched["alpha_bars"].to(F64).roll(1), t, x_t)
+    x0_hat = (x_t - (1 - ab).sqrt() * eps.to(F64)) / ab.sqrt()
+    return ab_prev.sqrt() * beta / (1 - ab) * x0_hat + alpha.sqrt() * (1 - ab_prev) / (1 - ab) * x_t
 
 
 def guidance(eps_cond: torch.Tensor, eps_uncond: torch.Tensor, scale: float) -> dict[str, torch.Tensor]:

@@ -92,6 +92,15 @@ def _failure(group: list[TestResult], audience: str) -> str:
             + (f'<p class="hint"><b>Hint:</b> {escape(hint)}</p>' if hint else "") + "</div>")
 
 
+def _not_applicable(r: GradingResult) -> str:
+    if not r.not_applicable:
+        return ""
+    items = "".join(f"<li>{escape(n.title)} ({n.points:g} points in the contract's rubric)</li>"
+                    for n in r.not_applicable)
+    return (f'<details id="not-applicable"><summary>Not part of this course\'s assignment ({len(r.not_applicable)}): '
+            f"not run, not in the maximum</summary><ul>{items}</ul></details>")
+
+
 def render_html(r: GradingResult) -> str:
     parts = "".join(
         f'<tr class="part {_row_class(s, m)}"><td>{escape(title)}</td><td class="num">{s:g}</td>'
@@ -118,6 +127,7 @@ def render_html(r: GradingResult) -> str:
 <p class="score" id="total">Score: {r.score:g} / {r.max_score:g}</p>
 <p class="meta">Submission <code>{escape(r.submission)}</code> ({escape(r.origin)}) · tests: {escape(r.selection)} ·
 device: {escape(r.device)} · {r.execution_time_s:.1f} s</p>
+<p class="meta" id="dialect">{escape(r.dialect_line())}.</p>
 <h2>Scores by part</h2>
 <table id="scores"><tr><th>Part</th><th class="num">Score</th><th class="num">Max</th><th class="num">Passed</th>
 <th class="num">Time</th></tr>
@@ -125,6 +135,7 @@ device: {escape(r.device)} · {r.execution_time_s:.1f} s</p>
 <h2 id="failed">Failed tests ({len(failed)})</h2>
 {failed_html}
 <details><summary>Passed tests ({len(r.tests) - len(failed)})</summary><ul>{passed}</ul></details>
+{_not_applicable(r)}
 <h2 id="figures">Deliverable figures</h2>
 {figures}
 <h2>Submission</h2>

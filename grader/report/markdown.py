@@ -32,6 +32,8 @@ def render_markdown(r: GradingResult) -> str:
         f"**Score: {r.score:g} / {r.max_score:g}** — submission `{r.submission}` ({r.origin}), "
         f"tests: {r.selection}, device: {r.device}, {r.execution_time_s:.1f} s",
         "",
+        r.dialect_line() + ".",
+        "",
         "## Scores by part",
         "",
         "| Part | Score | Max | Passed | Time |",
@@ -61,6 +63,10 @@ def render_markdown(r: GradingResult) -> str:
     passed = [t for t in r.tests if t.passed]
     out += ["", f"## Passed tests ({len(passed)})", ""]
     out += [f"- {t.number} {t.title} ({t.score:g} / {t.max_score:g}){_tag(t)}" for t in passed] or ["None."]
+    if r.not_applicable:
+        out += ["", f"## Not part of this course's assignment ({len(r.not_applicable)})", "",
+                f"Tests of the catalog with no counterpart in {r.dialect}: not run, not in the maximum.", ""]
+        out += [f"- {n.title} ({n.points:g} points in the contract's rubric)" for n in r.not_applicable]
     out += ["", "## Deliverable figures", "", *_figures(r)]
     out += ["", "## Submission", ""]
     out += [f"- {n}" for n in r.notes] or ["- (nothing to note)"]

@@ -11,7 +11,8 @@ MAX_FAILED = 12
 
 
 def render_table(r: GradingResult, out: Path | None = None) -> str:
-    lines = [f"Graded {r.submission} ({r.origin}, tests: {r.selection}, {r.device}) in {r.execution_time_s:.1f} s"]
+    lines = [f"Graded {r.submission} ({r.origin}, tests: {r.selection}, {r.device}) in {r.execution_time_s:.1f} s",
+             r.dialect_line()]
     for title, score, max_score, _ in r.by_part():
         lines.append(f"  {title[:WIDTH - 2]:<{WIDTH}} {score:>5g} / {max_score:g}")
     lines.append("  " + "-" * (WIDTH + 10))

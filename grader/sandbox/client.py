@@ -152,6 +152,7 @@ class WorkerProcess:
             "package": PACKAGE,
             "source_dir": str(stage.source_dir),
             "origin": stage.origin,
+            "dialect": stage.adapter,
             "workdir": str(stage.home),
             "device": device,
             "preimport": preimport,

@@ -43,6 +43,7 @@ FIRST_ID = 1 << 20  # above the ids of real accounts (and of `nobody`)
 class Stage:
     root: Path
     origin: str  # "modules" or "notebook"
+    adapter: str | None = None  # the course dialect's worker adapter (grader/worker/dialects/), if any
 
     @property
     def lib(self) -> Path:
@@ -66,10 +67,11 @@ class Stage:
         return self.lib / WORKER_PACKAGE / "boot.py"
 
     @classmethod
-    def create(cls, files: dict[str, bytes], origin: str, owner: tuple[int, int] | None) -> Stage:
+    def create(cls, files: dict[str, bytes], origin: str, owner: tuple[int, int] | None,
+               adapter: str | None = None) -> Stage:
         """Write `files` (relative path -> source) as the `submission` package. `owner`: the
         (uid, gid) that gets home/, or None to keep the grader's user."""
-        stage = cls(Path(tempfile.mkdtemp(prefix=PREFIX, dir=_traversable_tmp())), origin)
+        stage = cls(Path(tempfile.mkdtemp(prefix=PREFIX, dir=_traversable_tmp())), origin, adapter)
         (stage.root / OWNER).write_text(_process_id(os.getpid()) or "")
         shutil.copytree(WORKER, stage.lib / WORKER_PACKAGE, ignore=shutil.ignore_patterns("__pycache__"))
         for rel, content in files.items():

@@ -75,10 +75,13 @@ def _walk(root: Path, notes: list[str]) -> list[Path]:
 
 
 def _module_root(files: list[Path], root: Path) -> Path | None:
-    """The shallowest folder holding the most contract modules."""
+    """The shallowest folder holding the most modules of the contract or of a course dialect."""
+    from ..dialects import DIALECTS
+
+    known = {m for d in DIALECTS.values() for m in d.modules}
     counts: dict[Path, int] = {}
     for f in files:
-        if f.suffix == ".py" and f.stem in CONTRACT_MODULES:
+        if f.suffix == ".py" and f.stem in known:
             counts[f.parent] = counts.get(f.parent, 0) + 1
     if not counts:
         return None
@@ -120,7 +123,8 @@ def _from_folder(root: Path, sub: Submission, in_zip: bool = False) -> Submissio
             sub = _from_zip(archives[0], sub)
             sub.deliverables = sub.deliverables or beside
             return sub
-        raise Rejected(f"found none of {', '.join(m + '.py' for m in CONTRACT_MODULES)} and no notebook")
+        raise Rejected(f"found none of {', '.join(m + '.py' for m in CONTRACT_MODULES)} (nor a course's own modules, "
+                       "such as ex02_diffusion.py) and no notebook")
     total = 0
     for f in files:
         if f.suffix != ".py" or modules not in f.parents:
@@ -132,7 +136,7 @@ def _from_folder(root: Path, sub: Submission, in_zip: bool = False) -> Submissio
     where = "." if modules == root else str(modules.relative_to(root))
     sub.notes.append(f"graded the {len(sub.files)} Python files in {where}")
     missing = [m + ".py" for m in CONTRACT_MODULES if f"{m}.py" not in sub.files]
-    if missing:
+    if missing and len(missing) < len(CONTRACT_MODULES):  # none at all: a course's own modules
         sub.notes.append(f"missing modules: {', '.join(missing)}")
     local = {Path(rel).parts[0].removesuffix(".py") for rel in sub.files} | {"submission"}
     sub.imports = imported_modules([b.decode("utf-8", "replace") for b in sub.files.values()], local)

@@ -99,7 +99,8 @@ def main() -> None:
     sys.path.append(cfg["source_dir"])  # the student's absolute imports of their own modules
     sys.path.append(os.path.dirname(cfg["source_dir"]))
 
-    server = serve.Server(cfg["package"], device, cfg["source_dir"], cfg["origin"], limits["output_chars"])
+    server = serve.Server(cfg["package"], device, cfg["source_dir"], cfg["origin"], limits["output_chars"],
+                          dialect=cfg.get("dialect"))
     req_fd, resp_fd = cfg["fds"]
     wire.send(resp_fd, {"hello": report})
     while True:
