@@ -14,6 +14,7 @@ TIMEOUT ?= 60
 AUDIENCE ?= ta
 # Whose API the submissions are written to (docs/dialects.md): auto detects it from each submission.
 DIALECT ?= auto
+# MAP=THEIRS=OURS[,...]: grade a submission's own names as the contract's (python -m grader --map).
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 # FIGURES: a folder holding figures/, losses/ and weights/ (make deliverables OUT=...) for `make grade` to judge
 # instead of the submission's own; unset, the grader looks for figures/ in the submission.
@@ -96,13 +97,13 @@ GRADE_FIGURES := $(or $(FIGURES),$(SHIPPED_FIGURES))
 grade: setup
 	@$(if $(SHIPPED_FIGURES),echo "make grade: the reference's figures are its quick deliverables shipped in \
 	$(SHIPPED_FIGURES)/ (make reference-deliverables rebuilds them; FIGURES=<dir> grades others)")
-	$(PY) -m grader $(SUBMISSION) --out $(or $(OUT),build/grade) --tests $(TESTS) --device $(DEVICE) --timeout $(TIMEOUT) --audience $(AUDIENCE) --dialect $(DIALECT)$(if $(GRADE_FIGURES), --figures $(GRADE_FIGURES))
+	$(PY) -m grader $(SUBMISSION) --out $(or $(OUT),build/grade) --tests $(TESTS) --device $(DEVICE) --timeout $(TIMEOUT) --audience $(AUDIENCE) --dialect $(DIALECT)$(if $(MAP), --map $(MAP))$(if $(GRADE_FIGURES), --figures $(GRADE_FIGURES))
 
 # A whole class: every folder, .zip and .ipynb in SUBMISSIONS, JOBS at a time; reruns skip what is graded.
 grade-all: setup
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade-all SUBMISSIONS=<folder of submissions> OUT=<dir> [JOBS=n]" >&2; exit 2; }
 	$(PY) -m grader.batch $(SUBMISSIONS) --out $(or $(OUT),build/class) --jobs $(JOBS) --tests $(TESTS) \
-		--device $(DEVICE) --timeout $(TIMEOUT) --dialect $(DIALECT)
+		--device $(DEVICE) --timeout $(TIMEOUT) --dialect $(DIALECT)$(if $(MAP), --map $(MAP))
 
 # The students' self-check (what student.zip ships), here run on the skeleton unless CHECK names a folder.
 check: setup

@@ -1,5 +1,6 @@
 """Command line: python -m grader SUBMISSION [--out DIR] [--tests all|public|NAME,...] [--device auto|cpu|cuda]
-[--figures DIR] [--audience ta|student] [--hidden-as visible|hidden] [--dialect auto|contract|adl-ex02]
+[--figures DIR] [--audience ta|student] [--hidden-as visible|hidden] [--dialect auto|contract|adl-ex02|cs180-fa24-ddpm]
+[--map THEIRS=OURS]
 
 Exit status 0 whenever grading completed (whatever the score); 2 when the grader could not run
 (a missing data set or model file, a bad option, an output folder that is a symbolic link); 3 when
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from . import prerequisites
 from .dialects import CHOICES, PLANNED
-from .launch import GraderError, check_output_folder, launch
+from .launch import GraderError, check_output_folder, launch, parse_map
 from .rubric import RubricError, load_rubric
 from .sandbox.limits import Limits
 
@@ -46,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dialect", choices=CHOICES, default="auto",
                     help="whose API the submission is written to: this package's contract, or a course's own "
                          "(docs/dialects.md); auto (the default) detects it from the names the submission defines")
+    ap.add_argument("--map", action="append", default=[], metavar="THEIRS=OURS",
+                    help="grade the submission's name THEIRS as the contract's OURS (repeat, or comma-separate), "
+                         "e.g. --map TimeAndClassConditionalUNet=ClassConditionalUNet")
     ap.add_argument("--trusted", action="store_true",
                     help="grade even where the student's code cannot be isolated (neither root nor user namespaces)")
     args = ap.parse_args(argv)
@@ -58,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
             raise GraderError("; ".join(problems))
         limits = Limits().with_timeout(args.timeout).with_total(args.total_time)
         run = launch(args.submission, args.device, limits, figures=args.figures, trusted=args.trusted,
-                     audience=args.audience, dialect=args.dialect)
+                     audience=args.audience, dialect=args.dialect, aliases=parse_map(args.map))
         # Imported only now: torch and pytest load while the worker starts.
         from .report import render_table
         from .run import finish

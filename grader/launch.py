@@ -52,6 +52,18 @@ def can_isolate() -> bool:
     return subprocess.run([sys.executable, "-I", "-c", probe], capture_output=True).returncode == 0
 
 
+def parse_map(items: list[str]) -> dict[str, str]:
+    """--map THEIRS=OURS (repeated or comma-separated) as {our contract name: their name}."""
+    aliases: dict[str, str] = {}
+    for item in (part.strip() for entry in items for part in entry.split(",") if part.strip()):
+        theirs, eq, ours = item.partition("=")
+        if not eq or not theirs.strip().isidentifier() or not ours.strip().isidentifier():
+            raise GraderError(f"--map {item}: give THEIR_NAME=CONTRACT_NAME, e.g. "
+                              "--map TimeAndClassConditionalUNet=ClassConditionalUNet")
+        aliases[ours.strip()] = theirs.strip()
+    return aliases
+
+
 def check_output_folder(out: Path) -> None:
     """The grader's outputs are never written through a symbolic link (see report.write_reports)."""
     if out.is_symlink():
@@ -72,11 +84,13 @@ def launch(
     trusted: bool = False,
     audience: str = "ta",
     dialect: str | None = None,
+    aliases: dict[str, str] | None = None,
 ) -> Launch:
     """Raises FileNotFoundError for a path that does not exist (the submission, or `figures`: a
     folder holding figures/, or a zip of one), GraderError for a bad device or a bad figures zip,
     or when the worker cannot be isolated on this machine and the code is not `trusted`. `dialect`: a
-    course dialect's name (grader/dialects/), or None / "auto" to detect it from the submission."""
+    course dialect's name (grader/dialects/), or None / "auto" to detect it from the submission.
+    `aliases`: the TA's --map, contract name -> the name the submission gives it."""
     started = time.monotonic()
     if device not in ("auto", "cpu") and not device.startswith("cuda"):
         raise GraderError(f"unknown device {device!r}: use auto, cpu or cuda")
@@ -93,7 +107,8 @@ def launch(
         raise GraderError(str(exc)) from None
     deliverables, no_figures = _deliverables(sub, figures, audience)
     drop_to = grading_identity() if os.geteuid() == 0 else None
-    stage = Stage.create(sub.files, sub.layout, drop_to, choice.dialect.adapter)
+    stage = Stage.create(sub.files, sub.layout, drop_to, choice.dialect.adapter, aliases)
+    sub.notes += [f"--map: the submission's {theirs} stands for {ours}" for ours, theirs in (aliases or {}).items()]
     backend: Backend
     if not sandbox:
         backend = InProcessBackend(stage, device)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import os
+import shutil
 import stat
 import zipfile
 from pathlib import Path
@@ -324,3 +325,23 @@ def test_malformed_zips_are_rejected_in_one_line(tmp_path: Path, kind: str) -> N
     sub = load_submission(_malformed(kind, tmp_path))
     assert sub.rejected and not sub.files and "\n" not in sub.rejected, sub.rejected
     assert "zip" in sub.rejected
+
+
+def test_a_ta_maps_a_submission_s_own_names_onto_the_contract_s() -> None:
+    """--map THEIRS=OURS: a class the student named otherwise is graded as the contract's, and the
+    report says so; without the map the test fails with the name it could not find."""
+    folder = workdir("renamed-class") / "hw"
+    if folder.exists():
+        shutil.rmtree(folder)
+    shutil.copytree(ROOT / "solution", folder, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("unet.py", "train.py"):
+        path = folder / name
+        path.write_text(path.read_text().replace("ClassConditionalUNet", "TimeAndClassConditionalUNet"))
+    test = "test_class_unet_shape"
+    plain = graded(str(folder), "--tests", test)
+    assert plain.failed() == {test} and "ClassConditionalUNet" in plain.by_id()[test]["output"]
+    mapped = graded(str(folder), "--tests", test, "--map", "TimeAndClassConditionalUNet=ClassConditionalUNet")
+    assert mapped.returncode == 0 and not mapped.failed(), mapped.stderr
+    assert "TimeAndClassConditionalUNet stands for ClassConditionalUNet" in mapped.report_md
+    bad = run_main(folder, workdir("renamed-class") / "bad", "--map", "no-equals-sign")
+    assert bad.returncode == 2 and "THEIR_NAME=CONTRACT_NAME" in bad.stderr

@@ -24,17 +24,19 @@ def main(argv: list[str] | None = None) -> int:
                     help="seconds per submission: its grade's total time is this less a margin, "
                     "and a grader still running at the limit is killed")
     ap.add_argument("--dialect", default="auto", help="as for python -m grader (auto: each submission's own)")
+    ap.add_argument("--map", action="append", default=[], help="as for python -m grader")
     ap.add_argument("--force", action="store_true", help="regrade submissions already graded")
     args = ap.parse_args(argv)
     if not args.submissions.is_dir():
         print(f"grader.batch: {args.submissions} is not a folder", file=sys.stderr)
         return 2
     grader_args = ["--tests", args.tests, "--device", args.device, "--dialect", args.dialect]
+    grader_args += [f"--map={m}" for m in args.map]
     grader_args += ["--timeout", f"{args.timeout:g}"] if args.timeout is not None else []
     # The grader's own total-time budget ends first, so that a slow submission gets a complete
     # results.json with its unfinished tests failed; the kill at --limit is only a backstop.
     grader_args += ["--total-time", f"{total_time(args.limit):g}"]
-    version = grader_version(args.tests, args.device, args.timeout, args.dialect)
+    version = grader_version(args.tests, args.device, args.timeout, args.dialect, tuple(args.map))
     start = time.monotonic()
     try:
         rows = run_batch(args.submissions, args.out, max(1, args.jobs), grader_args, args.tests, version, args.limit,

@@ -25,7 +25,8 @@ def _hash_files(files: Iterable[Path], base: Path, digest: hashlib._Hash) -> Non
             digest.update(str(f.relative_to(base)).encode() + b"\0" + f.read_bytes() + b"\0")
 
 
-def grader_version(tests: str, device: str, timeout: float | None, dialect: str = "auto") -> str:
+def grader_version(tests: str, device: str, timeout: float | None, dialect: str = "auto",
+                   names: tuple[str, ...] = ()) -> str:
     """A hash of everything that decides a grade: the grader's code, rubric and pytest.ini, the assets
     (classifier, manifest) and the options. Any change makes a rerun regrade everything."""
     digest = hashlib.sha256()
@@ -33,8 +34,8 @@ def grader_version(tests: str, device: str, timeout: float | None, dialect: str 
     _hash_files([*grader.rglob("*.py"), *grader.rglob("*.toml"), *grader.rglob("*.ini")], ROOT, digest)
     _hash_files((ROOT / "assets").rglob("*"), ROOT, digest)
     digest.update(f"tests={tests} device={device} timeout={timeout}".encode())
-    if dialect != "auto":  # (a version string of the contract's gradings stays what it was)
-        digest.update(f" dialect={dialect}".encode())
+    if dialect != "auto" or names:  # (a version string of the contract's gradings stays what it was)
+        digest.update(f" dialect={dialect} map={','.join(names)}".encode())
     return digest.hexdigest()[:16]
 
 

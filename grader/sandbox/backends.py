@@ -99,7 +99,8 @@ class InProcessBackend:
 
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.server = Server(PACKAGE, device, str(stage.source_dir), stage.origin, dialect=stage.adapter)
+        self.server = Server(PACKAGE, device, str(stage.source_dir), stage.origin, dialect=stage.adapter,
+                             aliases=stage.aliases)
         self.device = device
         self.start_error = None
         self.generation = 1

@@ -153,6 +153,7 @@ class WorkerProcess:
             "source_dir": str(stage.source_dir),
             "origin": stage.origin,
             "dialect": stage.adapter,
+            "aliases": stage.aliases or {},
             "workdir": str(stage.home),
             "device": device,
             "preimport": preimport,

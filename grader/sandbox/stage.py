@@ -44,6 +44,7 @@ class Stage:
     root: Path
     origin: str  # "modules" or "notebook"
     adapter: str | None = None  # the course dialect's worker adapter (grader/worker/dialects/), if any
+    aliases: dict[str, str] | None = None  # the TA's --map: contract name -> the submission's name for it
 
     @property
     def lib(self) -> Path:
@@ -68,10 +69,10 @@ class Stage:
 
     @classmethod
     def create(cls, files: dict[str, bytes], origin: str, owner: tuple[int, int] | None,
-               adapter: str | None = None) -> Stage:
+               adapter: str | None = None, aliases: dict[str, str] | None = None) -> Stage:
         """Write `files` (relative path -> source) as the `submission` package. `owner`: the
         (uid, gid) that gets home/, or None to keep the grader's user."""
-        stage = cls(Path(tempfile.mkdtemp(prefix=PREFIX, dir=_traversable_tmp())), origin, adapter)
+        stage = cls(Path(tempfile.mkdtemp(prefix=PREFIX, dir=_traversable_tmp())), origin, adapter, aliases or {})
         (stage.root / OWNER).write_text(_process_id(os.getpid()) or "")
         shutil.copytree(WORKER, stage.lib / WORKER_PACKAGE, ignore=shutil.ignore_patterns("__pycache__"))
         for rel, content in files.items():

@@ -39,6 +39,10 @@ def _run_cells():
                 code = compile(_ast.Module([node], []), name, "exec", flags=_future.annotations.compiler_flag,
                                dont_inherit=True)
                 exec(code, globals())
+            except ModuleNotFoundError as exc:
+                _CELL_ERRORS.append(f"cell {{number}}, line {{node.lineno}}: the package {{exc.name}} is not installed "
+                                    "for grading (only the assignment's are); what that line defines is missing")
+                continue
             except BaseException as exc:
                 _CELL_ERRORS.append(f"cell {{number}}, line {{node.lineno}} failed when run: "
                                     f"{{type(exc).__name__}}: {{exc}}")

@@ -100,7 +100,7 @@ def main() -> None:
     sys.path.append(os.path.dirname(cfg["source_dir"]))
 
     server = serve.Server(cfg["package"], device, cfg["source_dir"], cfg["origin"], limits["output_chars"],
-                          dialect=cfg.get("dialect"))
+                          dialect=cfg.get("dialect"), aliases=cfg.get("aliases"))
     req_fd, resp_fd = cfg["fds"]
     wire.send(resp_fd, {"hello": report})
     while True:

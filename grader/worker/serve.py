@@ -70,12 +70,13 @@ def _call_order(module: nn.Module, out: list) -> list[Any]:
 
 class Server:
     def __init__(self, package: str, device: str, source_root: str, origin: str, output_limit: int = 4000,
-                 dialect: str | None = None) -> None:
+                 dialect: str | None = None, aliases: dict[str, str] | None = None) -> None:
         self.package = package
         self.device = torch.device(device)
         self.roots = (source_root, "<notebook")
         self.origin = origin  # "modules" or "notebook": only changes the wording of messages
         self.capture = Capture(output_limit)
+        self.aliases = dict(aliases or {})  # the TA's --map: contract name -> the submission's name
         self.via: list[str] = []  # the course's own calls an adapter made for the current request
         self.adapter = None
         if dialect:  # a course's API: its adapter answers the contract modules it stands in for
@@ -108,8 +109,9 @@ class Server:
             except StudentFailure as exc:
                 first_error = first_error or exc
                 continue
-            if hasattr(found, name):
-                return getattr(found, name)
+            for wanted in (name, self.aliases.get(name)):
+                if wanted and hasattr(found, wanted):
+                    return getattr(found, wanted)
         if first_error is not None and order and order[0] in where:
             raise first_error  # the course's module does not import: that, not the name, is what to fix
         raise StudentFailure("missing", f"no module of the submission defines `{name}` (looked in "
@@ -126,6 +128,14 @@ class Server:
             raise StudentFailure("import", self._import_message(module, exc), **self._details(exc)) from None
 
     def _import_message(self, module: str, exc: BaseException) -> str:
+        name = getattr(exc, "name", None) if isinstance(exc, ModuleNotFoundError) else None
+        top = (name or "").split(".")[0]
+        own = (top == self.package or top in ("unet", "schedules", "diffusion", "flow", "train")
+               or os.path.exists(os.path.join(self.roots[0], top + ".py"))
+               or os.path.isdir(os.path.join(self.roots[0], top)))
+        if name and not own:
+            return (f"importing {self._label(module)} failed: the package {name} is not installed for grading "
+                    "(only the assignment's are): import it only where you run it, or ask the course staff")
         info = describe(exc, self.roots)
         return f"importing {self._label(module)} failed: {info['type']}: {info['message']}"
 
@@ -137,6 +147,8 @@ class Server:
         module, _, path = target.partition(".")
         obj = self._import(module)
         for part in path.split("."):
+            if not hasattr(obj, part) and hasattr(obj, self.aliases.get(part, "")):
+                part = self.aliases[part]  # the TA mapped the contract's name to the submission's
             if not hasattr(obj, part):
                 raise StudentFailure("missing", f"{self._label(module)} does not define `{path}`", name=path)
             obj = getattr(obj, part)
@@ -166,7 +178,8 @@ class Server:
 
     def _op_names(self, req: dict[str, Any], mocks: list[MockUNet]) -> Any:
         module = self._import(req["module"])
-        return [name for name in req["names"] if not hasattr(module, name)]
+        return [name for name in req["names"] if not hasattr(module, name)
+                and not hasattr(module, self.aliases.get(name, ""))]
 
     def _op_call(self, req: dict[str, Any], mocks: list[MockUNet]) -> Any:
         fn = self._resolve(req["target"])

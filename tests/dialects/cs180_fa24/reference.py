@@ -13,6 +13,7 @@ toSave = True
 # %%
 import mediapy as media
 import torch
+import wandb  # a student's own logging: not installed where the grader runs
 import torch.nn as nn
 import torch.nn.functional as F
 from tqdm import tqdm
