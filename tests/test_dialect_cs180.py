@@ -54,9 +54,10 @@ def test_correct_variations_keep_full_marks(variant: cs.Variant) -> None:
 
 @pytest.mark.parametrize("variant", cs.BUGS, ids=lambda v: v.name)
 def test_bugs_are_caught_and_named(variant: cs.Variant) -> None:
-    g = graded(str(variant.build(workdir("cs180"))))
+    g = graded(str(variant.build(workdir("cs180"))), "--tests", variant.tests)
     assert g.failed() == variant.fails
-    assert g.results["score"] == MAX - sum(RUBRIC.entries[t].points for t in variant.fails)
+    graded_max = sum(e.points for e in RUBRIC.entries.values() if e.selected(variant.tests))
+    assert g.results["score"] == graded_max - sum(RUBRIC.entries[t].points for t in variant.fails)
     outputs = {test: g.by_id()[test]["output"] for test in variant.fails}
     assert any(variant.message in text for text in outputs.values()), {t: o[:600] for t, o in outputs.items()}
 
