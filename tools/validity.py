@@ -53,6 +53,29 @@ def mutation_section() -> str:
                       "Not measured yet: run `make mutation`.", "", MUTATION_END])
 
 
+DIALECT_FILES = {"adl-ex02": "tests/test_dialect_adl.py", "cs180-fa24-ddpm": "tests/test_dialect_cs180.py"}
+
+
+def dialect_section(main: dict[str, str], nobody: dict[str, str]) -> list[str]:
+    """The course dialects' corpora (docs/dialects.md): each file's reference and correct variations, bugs and
+    unfilled skeleton, as the run went."""
+    lines = ["## Course dialects", "",
+             "Each dialect's own corpus (`tests/dialects/`, `tests/grader_fixtures/<dialect>.py`), graded in the",
+             "course's API: complete work and its correct variations must get full marks, each realistic bug must",
+             "lose exactly its tests and be named, the unfilled skeleton may keep at most a tenth of the points.",
+             "", "| dialect | full marks (reference and variations) | bugs caught and named | unfilled skeleton "
+             "| reference as an ordinary user |", "| --- | ---: | ---: | --- | --- |"]
+    for name, file in DIALECT_FILES.items():
+        mine = {n: o for n, o in main.items() if n.startswith(file + "::")}
+        full = [o for n, o in mine.items() if "full_marks" in n.split("::")[1]]
+        bugs = [o for n, o in mine.items() if "::test_bugs_are_caught_and_named[" in n]
+        skeleton = [o for n, o in mine.items() if "at_most_a_tenth" in n]
+        user = [o for n, o in nobody.items() if n.startswith(file + "::") and "reference" in n]
+        lines.append(f"| `{name}` | {full.count('passed')} of {len(full)} | {bugs.count('passed')} of {len(bugs)} | "
+                     f"{SHOWN[skeleton[0] if skeleton else None]} | {SHOWN[user[0] if user else None]} |")
+    return [*lines, ""]
+
+
 def render() -> str:
     main, nobody = outcomes(BUILD / "junit.xml"), outcomes(BUILD / "junit-unprivileged.xml")
     score = json.loads((BUILD / "mutation-score.json").read_text()) if (BUILD / "mutation-score.json").is_file() else {}
@@ -124,6 +147,7 @@ def render() -> str:
         "These are the attacks the corpus lists; the gaps known beyond them are in",
         "[security.md](security.md#not-yet-enforced).",
         "",
+        *dialect_section(main, nobody),
         "## Determinism",
         "",
         "`tests/test_gradescope.py::test_reference_gets_full_marks_on_the_code` grades the reference through",
