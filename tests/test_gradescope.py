@@ -163,6 +163,33 @@ def test_skeleton_scores_zero(layout: Layout) -> None:
     assert run.results["tests"] and all(t["status"] == "failed" for t in run.results["tests"])
 
 
+def test_a_course_dialect_is_detected_or_fixed_by_the_zip(layout: Layout) -> None:
+    """FAU ADL work is graded in its own API on Gradescope too; an autograder built with
+    `make gradescope DIALECT=...` (its DIALECT file) grades every submission as that dialect."""
+    files = {p.name: p for p in sorted((ROOT / "tests" / "dialects" / "adl_ex02" / "reference").glob("*.py"))}
+    run = layout.grade(files, tests="schedules")
+    assert run.proc.returncode == 0, run.proc.stderr
+    assert run.results["extra_data"]["dialect"] == "adl-ex02" and run.results["score"] == 7 and not run.failed()
+    fixed = layout.root / "source" / "DIALECT"
+    fixed.write_text("contract\n")
+    try:
+        run = layout.grade(files, tests="schedules")
+    finally:
+        fixed.unlink()
+    assert run.results["extra_data"]["dialect"] == "contract" and run.results["score"] == 0
+
+
+def test_the_zip_names_its_dialect_only_when_asked(tmp_path: Path) -> None:
+    with zipfile.ZipFile(build(tmp_path / "plain.zip")) as zf:
+        assert "DIALECT" not in zf.namelist()
+    with zipfile.ZipFile(build(tmp_path / "adl.zip", dialect="adl-ex02")) as zf:
+        assert zf.read("DIALECT") == b"adl-ex02\n"
+    from grader.dialects import DialectError
+
+    with pytest.raises(DialectError, match="not graded yet"):
+        build(tmp_path / "flow.zip", dialect="cs180-flow")
+
+
 @pytest.mark.parametrize("form", ["zip", "notebook"])
 def test_each_upload_form_is_graded(layout: Layout, form: str, tmp_path: Path) -> None:
     if form == "zip":
