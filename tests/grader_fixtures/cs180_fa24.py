@@ -155,6 +155,17 @@ CORRECT = [
          "def ddpm_sample(unet, ddpm_schedule: dict, img_wh: tuple, num_ts: int, seed: int = 0,\n"
          "                display: bool = False) -> torch.Tensor:"),
     )),
+    # Seen once: a one-hot pipeline, ClassConditionalUNet.forward(x, t, c) without mask, a dropped class a zero row.
+    Variant("one_hot_pipeline", (
+        ("def forward(self, x: torch.Tensor, c: torch.Tensor, t: torch.Tensor, mask: torch.Tensor | None = None):",
+         "def forward(self, x: torch.Tensor, t: torch.Tensor, c: torch.Tensor):"),
+        ("        c = F.one_hot(c.long(), self.num_classes).float()\n        if mask is not None:\n"
+         "            c = c * mask.reshape(-1, 1).float()\n", "        c = c.float()\n"),
+        ("return F.mse_loss(unet(x_t, c, (t / num_ts).reshape(-1, 1), mask), eps)",
+         "return F.mse_loss(unet(x_t, (t / num_ts).reshape(-1, 1), c * mask[:, None]), eps)"),
+        ("eps_c, eps_u = unet(x, c, tt, ones), unet(x, c, tt, zeros)",
+         "eps_c, eps_u = unet(x, tt, c), unet(x, tt, torch.zeros_like(c))"),
+    )),
 ]
 
 BUGS = [

@@ -8,6 +8,7 @@
     ddpm_schedule(b1, b2, T)                   the same; keys read by role (d_betas, alphas_cumprod, ...)
     ddpm_forward(unet, sched, x0, T)           the time-only ddpm_forward (the first definition without c)
     ddpm_forward(..., c=c, p_uncond=p)         the class one: ddpm_forward(unet, sched, x_0, labels, p, T)
+                                               (one-hot c where the student's UNet takes no mask)
     ddpm_sample(unet, sched, hw, T, seed, ...) the time-only sampler, N set through a global batch_size;
                                                with c, ddpm_sample(unet, sched, labels, hw, T, g, seed);
                                                a (sample, caches) tuple gives its sample
@@ -82,13 +83,18 @@ def _labels(c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 class Labels(nn.Module):
-    """The grader's UNet as the course calls it: unet(x, c, t, mask) with c int64 labels, made one-hot."""
+    """The grader's UNet as the course calls it: unet(x, c, t, mask) with c int64 labels, made one-hot; or in
+    the order of the student's own ClassConditionalUNet.forward (`roles`, e.g. ["t", "c"])."""
 
-    def __init__(self, unet: nn.Module, num_classes: int = 10) -> None:
+    def __init__(self, unet: nn.Module, num_classes: int = 10, roles: list[str] | None = None) -> None:
         super().__init__()
-        self.unet, self.num_classes = unet, num_classes
+        self.unet, self.num_classes, self.roles = unet, num_classes, roles
 
     def forward(self, x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+        if self.roles and self.roles[:2] != ["c", "t"] and len(args) <= len(self.roles):
+            named = {role: self._one_hot(a) for role, a in zip(self.roles, args, strict=False)}
+            named.update({_role(k) or k: self._one_hot(v) if _role(k) == "c" else v for k, v in kwargs.items()})
+            return self.unet(x, **{k: named[k] for k in ("c", "t", "mask") if k in named})
         args = tuple(self._one_hot(a) for a in args)
         kwargs = {k: self._one_hot(v) if k in ROLES["c"] else v for k, v in kwargs.items()}
         if "c" not in kwargs:
@@ -289,6 +295,24 @@ class Diffusion:
     def __init__(self, adapter: Adapter) -> None:
         self.a = adapter
 
+    def _unet(self, unet: nn.Module) -> nn.Module:
+        """The grader's UNet behind the student's class-conditioned calling convention."""
+        roles = None
+        with contextlib.suppress(Failure):
+            cls = self.a.find("ClassConditionalUNet")
+            if isinstance(cls, type):
+                roles = [_role(p.name) or p.name for p in _params(cls.forward)][2:]  # after self and x
+        return Labels(unet, roles=roles)
+
+    def _classes(self, c: Any) -> Any:
+        """c as the student's pipeline takes it: the handout's int64 labels, or the one-hot rows when their
+        ClassConditionalUNet takes no mask (a one-hot pipeline, which drops a class by zeroing its row)."""
+        with contextlib.suppress(Failure):
+            unet = self.a.find("ClassConditionalUNet")
+            if isinstance(unet, type) and "mask" not in [p.name for p in _params(unet.forward)]:
+                return torch.as_tensor(c).float()
+        return _labels(c)[0]
+
     def _schedule(self, sched: dict) -> dict:
         """The grader's schedule under the student's key names (learned from their ddpm_schedule), each
         value the grader's quantity its values match, else the one its name says."""
@@ -318,10 +342,10 @@ class Diffusion:
             raise Failure("missing", f"no {'class-conditioned' if classes else 'time-only'} ddpm_forward is defined "
                           f"(a ddpm_forward {'with' if classes else 'without'} a c argument)", name="ddpm_forward")
         cell, fn = defs[-1] if classes else defs[0]
-        values = {"unet": Labels(unet) if classes else unet, "sched": self._schedule(sched), "x0": x0,
+        values = {"unet": self._unet(unet) if classes else unet, "sched": self._schedule(sched), "x0": x0,
                   "num_ts": num_ts}
         if classes:
-            values.update(c=_labels(c)[0], p_uncond=p_uncond)
+            values.update(c=self._classes(c), p_uncond=p_uncond)
         self.a.note(f"{fn.__name__}({', '.join(_shown(fn, values))})" + (f" (the definition of cell {cell})"
                                                                          if cell else ""))
         with _as_of(fn, cell):
@@ -338,11 +362,11 @@ class Diffusion:
             raise Failure("missing", f"no {'class-conditioned' if classes else 'time-only'} ddpm_sample is defined",
                           name="ddpm_sample")
         cell, fn = defs[-1] if classes else defs[0]
-        values = {"unet": Labels(unet) if classes else unet, "sched": self._schedule(sched), "img_wh": tuple(img_wh),
-                  "num_ts": num_ts, "seed": seed}
+        values = {"unet": self._unet(unet) if classes else unet, "sched": self._schedule(sched),
+                  "img_wh": tuple(img_wh), "num_ts": num_ts, "seed": seed}
         n = len(c) if classes else (1 if num_samples is None else int(num_samples))
         if classes:
-            values.update(c=_labels(c)[0], guidance_scale=guidance_scale)
+            values.update(c=self._classes(c), guidance_scale=guidance_scale)
         self.a.note(f"{fn.__name__}({', '.join(_shown(fn, values))})" + ("" if classes else f" with batch_size = {n}")
                     + (f" (the definition of cell {cell})" if cell else ""))
         with _as_of(fn, cell), _batch_of(fn, n):
@@ -380,12 +404,15 @@ class _InCell:
 
 
 def _shown(fn: Any, values: dict[str, Any]) -> list[str]:
-    words = {"unet": "unet", "sched": "ddpm_schedule", "x0": "x_0", "c": "c (int64 labels)", "img_wh": "img_wh"}
+    words = {"unet": "unet", "sched": "ddpm_schedule", "x0": "x_0", "img_wh": "img_wh"}
     out = []
     for p in _params(fn):
         role = _role(p.name)
         if role in values:
             value = values[role]
-            shown = repr(value) if isinstance(value, (int, float, tuple)) else words.get(role, role)
+            if role == "c":
+                shown = "c (int64 labels)" if not value.is_floating_point() else "c (one-hot rows)"
+            else:
+                shown = repr(value) if isinstance(value, (int, float, tuple)) else words.get(role, role)
             out.append(f"{p.name}={shown}")
     return out
