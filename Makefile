@@ -46,7 +46,8 @@ test: setup
 # by the grader's own code, the same in both modes); build/junit-unprivileged.xml feeds docs/validity.md.
 UNPRIVILEGED_TESTS := tests/test_grader_sandbox.py \
 	tests/test_dialect_adl.py::test_reference_gets_full_marks_and_says_how_it_was_graded \
-	tests/test_dialect_cs180.py::test_reference_notebook_gets_full_marks
+	tests/test_dialect_cs180.py::test_reference_notebook_gets_full_marks \
+	tests/test_dialect_flow.py::test_reference_notebook_gets_full_marks
 test-unprivileged: setup
 	@if [ "$$(id -u)" = 0 ]; then \
 		$(PY) tools/unprivileged.py --writable build/junit-unprivileged.xml -- $(PY) -m pytest -q -n $(JOBS) \

@@ -43,7 +43,7 @@ def test_the_dialect_is_detected_from_the_files() -> None:
             choose({}, name)
     with pytest.raises(DialectError, match="unknown dialect"):
         choose({}, "cs999")
-    assert set(DIALECTS) == {"contract", "adl-ex02", "cs180-fa24-ddpm"}
+    assert set(DIALECTS) == {"contract", "adl-ex02", "cs180-fa24-ddpm", "cs180-flow"}
 
 
 def test_reference_gets_full_marks_and_says_how_it_was_graded() -> None:

@@ -187,7 +187,7 @@ def test_the_zip_names_its_dialect_only_when_asked(tmp_path: Path) -> None:
     from grader.dialects import DialectError
 
     with pytest.raises(DialectError, match="not graded yet"):
-        build(tmp_path / "flow.zip", dialect="cs180-flow")
+        build(tmp_path / "figures.zip", dialect="figures-only")
 
 
 @pytest.mark.parametrize("form", ["zip", "notebook"])

@@ -53,7 +53,8 @@ def mutation_section() -> str:
                       "Not measured yet: run `make mutation`.", "", MUTATION_END])
 
 
-DIALECT_FILES = {"adl-ex02": "tests/test_dialect_adl.py", "cs180-fa24-ddpm": "tests/test_dialect_cs180.py"}
+DIALECT_FILES = {"adl-ex02": "tests/test_dialect_adl.py", "cs180-fa24-ddpm": "tests/test_dialect_cs180.py",
+                 "cs180-flow": "tests/test_dialect_flow.py"}
 
 
 def dialect_section(main: dict[str, str], nobody: dict[str, str]) -> list[str]:

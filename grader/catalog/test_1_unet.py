@@ -341,7 +341,7 @@ def test_modulation_form(student: Student) -> None:
 
 
 @graded("ClassConditionalUNet: with mask = 0 the class makes no difference, with mask = 1 it does", points=1,
-        visibility="after_published", dialects=("cs180-fa24-ddpm",))
+        visibility="after_published", dialects=("cs180-fa24-ddpm", "cs180-flow"))
 def test_class_unet_mask_hides_the_class(student: Student) -> None:
     """The course passes the class as int64 labels, so a zero row of c does not exist: the mask alone
     must hide the class."""
@@ -359,7 +359,7 @@ def test_class_unet_mask_hides_the_class(student: Student) -> None:
 
 
 @graded("The embeddings enter as the handout says: c1 * h + t1", points=1, visibility="hidden",
-        dialects=("cs180-fa24-ddpm",))
+        dialects=("cs180-fa24-ddpm", "cs180-flow"))
 def test_modulation_form_class(student: Student) -> None:
     """As the contract's test_modulation_form, for a course whose time-only UNet has one form only: the
     class-conditioned UNet's (c1, t1) = (1, 1) gives h + 1 and (2, 0) gives 2 h; h + c1 + t1 would give h + 2

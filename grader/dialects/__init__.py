@@ -18,16 +18,17 @@ from dataclasses import dataclass
 from .adl_ex02 import ADL_EX02
 from .base import CONTRACT, Dialect, definitions, where
 from .cs180_fa24 import CS180_FA24
+from .cs180_flow import CS180_FLOW
 
 __all__ = ["CHOICES", "CONTRACT", "DIALECTS", "PLANNED", "Choice", "Dialect", "DialectError", "choose", "get", "where"]
 
 # Named in the spec, not graded yet: asking for one is a clear error, never a silent contract grade.
-PLANNED = ("cs180-flow", "figures-only")
+PLANNED = ("figures-only",)
 
 
 CONTRACT_DIALECT = Dialect(CONTRACT, "this package's contract (its skeleton's unet.py, schedules.py, diffusion.py, "
                            "flow.py)", modules=("unet", "schedules", "diffusion", "flow"))
-DIALECTS: dict[str, Dialect] = {d.name: d for d in (CONTRACT_DIALECT, ADL_EX02, CS180_FA24)}
+DIALECTS: dict[str, Dialect] = {d.name: d for d in (CONTRACT_DIALECT, ADL_EX02, CS180_FA24, CS180_FLOW)}
 CHOICES = ("auto", *DIALECTS)
 
 

@@ -50,13 +50,18 @@ class Variant:
     # The parts graded: all, or (a bug in the DDPM functions, whose UNet classes are the reference's) the
     # DDPM parts only, which spares the UNet design checks' seconds.
     tests: str = "all"
+    source: Path = REFERENCE  # the notebook it edits
+    prefix: str = "cs180"
 
     def build(self, root: Path) -> Path:
-        text = REFERENCE.read_text()
+        text = self.source.read_text()
         for old, new in self.edits:
             assert text.count(old) == 1, f"{self.name}: {old!r} occurs {text.count(old)} times in the reference"
             text = text.replace(old, new)
-        return notebook(text, root / f"cs180-{self.name}" / "proj5b.ipynb")
+        return notebook(text, root / f"{self.prefix}-{self.name}" / "proj5b.ipynb")
+
+
+STUB_MARKS = ("# YOUR CODE HERE.", "# ===== your code here! ====")  # fa24's, and the flow notebook's
 
 
 def skeleton(text: str) -> str:
@@ -68,14 +73,14 @@ def skeleton(text: str) -> str:
             continue
         skip = None
         out.append(line)
-        if line.strip() == "# YOUR CODE HERE.":
+        if line.strip() in STUB_MARKS:
             out.append(" " * indent + "raise NotImplementedError()")
             skip = indent
     return "\n".join(out) + "\n"
 
 
-def build_skeleton(root: Path) -> Path:
-    return notebook(skeleton(REFERENCE.read_text()), root / "cs180-skeleton" / "proj5b.ipynb")
+def build_skeleton(root: Path, source: Path = REFERENCE, prefix: str = "cs180") -> Path:
+    return notebook(skeleton(source.read_text()), root / f"{prefix}-skeleton" / "proj5b.ipynb")
 
 
 UNET = ["test_conv_ops_shapes", "test_flatten_fc_shapes", "test_blocks_shapes", "test_ops_layers",

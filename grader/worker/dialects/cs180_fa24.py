@@ -45,8 +45,8 @@ ROLES = {  # argument roles by the names courses and students give them
 BATCH_GLOBALS = ("batch_size", "num_samples", "n_samples", "N")
 
 
-def _role(name: str) -> str | None:
-    return next((role for role, names in ROLES.items() if name in names), None)
+def _role(name: str, roles: dict[str, tuple[str, ...]] = ROLES) -> str | None:
+    return next((role for role, names in roles.items() if name in names), None)
 
 
 def _params(fn: Callable[..., Any]) -> list[inspect.Parameter]:
@@ -56,12 +56,12 @@ def _params(fn: Callable[..., Any]) -> list[inspect.Parameter]:
         return []
 
 
-def _call(fn: Callable[..., Any], values: dict[str, Any]) -> Any:
+def _call(fn: Callable[..., Any], values: dict[str, Any], roles: dict[str, tuple[str, ...]] = ROLES) -> Any:
     """Call with each parameter given the value of its role, in the function's own order; parameters of
     no known role keep their defaults (or get None when required)."""
     args, kwargs, positional = [], {}, True
     for p in _params(fn):
-        role = _role(p.name)
+        role = _role(p.name, roles)
         if role in values:
             value = values[role]
         elif p.default is not p.empty:
@@ -185,8 +185,8 @@ def _batch_of(fn: Any, n: int) -> Iterator[None]:
         g.update(saved)
 
 
-def _has(fn: Any, role: str) -> bool:
-    return any(_role(p.name) == role for p in _params(fn))
+def _has(fn: Any, role: str, roles: dict[str, tuple[str, ...]] = ROLES) -> bool:
+    return any(_role(p.name, roles) == role for p in _params(fn))
 
 
 class UNets:
@@ -215,6 +215,8 @@ def _conditional(cls: Any, classes: bool) -> Any:
     forward_params = [p.name for p in _params(cls.forward)][1:]  # after self
 
     def __init__(self: nn.Module, in_channels: int, num_classes: int, num_hiddens: int, **kw: Any) -> None:
+        if kw.get("modulation") and "modulation" not in [p.name for p in _params(cls)]:
+            raise Failure("dialect", f"{cls.__name__} has one time modulation (no modulation argument)")
         if len(required) == 2:  # (in_channels, num_hiddens): the handout's num_classes is unused
             cls.__init__(self, in_channels, num_hiddens, **kw)
         else:
