@@ -1,5 +1,6 @@
 """Command line: python -m grader SUBMISSION [--out DIR] [--tests all|public|NAME,...] [--device auto|cpu|cuda]
-[--figures DIR] [--audience ta|student] [--hidden-as visible|hidden] [--dialect auto|contract|adl-ex02|cs180-fa24-ddpm|cs180-flow]
+[--figures DIR] [--audience ta|student] [--hidden-as visible|hidden]
+[--dialect auto|contract|adl-ex02|cs180-fa24-ddpm|cs180-flow]
 [--map THEIRS=OURS]
 
 Exit status 0 whenever grading completed (whatever the score); 2 when the grader could not run

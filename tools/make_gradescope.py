@@ -1,6 +1,7 @@
 """Build Gradescope's autograder zip (docs/gradescope.md).
 
-    python tools/make_gradescope.py [--out dist/autograder.zip] [--dialect auto|contract|adl-ex02|cs180-fa24-ddpm|cs180-flow]
+    python tools/make_gradescope.py [--out dist/autograder.zip]
+        [--dialect auto|contract|adl-ex02|cs180-fa24-ddpm|cs180-flow]
 
 At the top of the zip, as Gradescope requires: setup.sh and run_autograder (gradescope/), then
 requirements.txt (the grader's pins from pyproject.toml), grader/ and the assets it reads. The
