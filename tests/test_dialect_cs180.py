@@ -11,6 +11,7 @@ from grader.dialects import choose
 from grader.rubric import load_rubric
 from grader.submission import load_submission
 from tests.grader_fixtures import cs180_fa24 as cs
+from tests.grader_fixtures.dialects import expect_caught_and_named, expect_full_marks
 from tests.grader_fixtures.grading import graded, workdir
 
 RUBRIC = load_rubric(dialect="cs180-fa24-ddpm")
@@ -39,7 +40,7 @@ def test_reference_notebook_gets_full_marks() -> None:
     g = graded(str(cs.notebook(cs.REFERENCE.read_text(), workdir("cs180") / "reference" / "proj5b.ipynb")))
     assert g.returncode == 0, g.stderr
     assert g.results["extra_data"]["dialect"] == "cs180-fa24-ddpm"
-    assert g.results["score"] == MAX, {t: g.by_id()[t]["output"][:400] for t in g.failed()}
+    expect_full_marks(g, MAX)
     # the Colab-only import failed alone (the rest of its cell and the next cells ran), and a package the
     # grader lacks is named in one line
     assert "google" in g.report_md and "left out" in g.report_md
@@ -47,19 +48,14 @@ def test_reference_notebook_gets_full_marks() -> None:
 
 
 @pytest.mark.parametrize("variant", cs.CORRECT, ids=lambda v: v.name)
-def test_correct_variations_keep_full_marks(variant: cs.Variant) -> None:
-    g = graded(str(variant.build(workdir("cs180"))))
-    assert g.results["score"] == MAX, {t: g.by_id()[t]["output"][:400] for t in g.failed()}
+def test_correct_variations_keep_full_marks(variant) -> None:
+    expect_full_marks(graded(str(variant.build(workdir("cs180")))), MAX)
 
 
 @pytest.mark.parametrize("variant", cs.BUGS, ids=lambda v: v.name)
-def test_bugs_are_caught_and_named(variant: cs.Variant) -> None:
+def test_bugs_are_caught_and_named(variant) -> None:
     g = graded(str(variant.build(workdir("cs180"))), "--tests", variant.tests)
-    assert g.failed() == variant.fails
-    graded_max = sum(e.points for e in RUBRIC.entries.values() if e.selected(variant.tests))
-    assert g.results["score"] == graded_max - sum(RUBRIC.entries[t].points for t in variant.fails)
-    outputs = {test: g.by_id()[test]["output"] for test in variant.fails}
-    assert any(variant.message in text for text in outputs.values()), {t: o[:600] for t, o in outputs.items()}
+    expect_caught_and_named(g, variant, RUBRIC, variant.tests)
 
 
 def test_unfilled_notebook_scores_at_most_a_tenth() -> None:

@@ -61,6 +61,16 @@ def _sources(stem: str, text: str) -> list[str]:
         return []
 
 
+# Functions only this package's contract has (the CS180 handouts noise, step and interpolate inline): a
+# submission defining any of them anywhere is written to the contract, however broken the rest.
+CONTRACT_ONLY = frozenset({"add_noise", "q_sample", "p_losses", "p_sample", "fm_interpolate"})
+
+
+def contract_only(defined: dict[str, set[str]]) -> str | None:
+    """The first of the contract's own functions the submission defines at top level, if any."""
+    return next((name for stem in sorted(defined) for name in sorted(defined[stem] & CONTRACT_ONLY)), None)
+
+
 def where(defined: dict[str, set[str]], name: str) -> str | None:
     """The first module (in name order, "notebook" as the notebook) defining `name`."""
     return next((stem for stem in sorted(defined) if name in defined[stem]), None)

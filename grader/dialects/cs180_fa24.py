@@ -15,15 +15,18 @@ matching, training and the deliverable figures.
 
 from __future__ import annotations
 
-from .base import Dialect
+from .base import Dialect, contract_only
 
 
 def _detect(defined: dict[str, set[str]]) -> str | None:
+    if contract_only(defined):
+        return None
     for stem, names in sorted(defined.items()):
         if {"ddpm_forward_class", "ddpm_sample_class", "DDPM_Class"} & names:
             return f"{stem} defines the _class functions of CS180's Project 5B"
-        if {"ddpm_schedule", "ddpm_forward", "ddpm_sample"} <= names and not {"q_sample", "p_sample"} & names:
-            return f"{stem} defines ddpm_schedule, ddpm_forward and ddpm_sample but no q_sample or p_sample"
+        if {"ddpm_schedule", "ddpm_forward", "ddpm_sample"} <= names:
+            return (f"{stem} defines ddpm_schedule, ddpm_forward and ddpm_sample and none of the contract's "
+                    "q_sample, p_sample, p_losses, add_noise")
     return None
 
 

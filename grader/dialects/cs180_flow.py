@@ -16,13 +16,16 @@ training and the deliverable figures.
 
 from __future__ import annotations
 
-from .base import Dialect
+from .base import Dialect, contract_only
 
 
 def _detect(defined: dict[str, set[str]]) -> str | None:
+    if contract_only(defined):
+        return None
     for stem, names in sorted(defined.items()):
-        if "fm_sample" in names and "fm_interpolate" not in names and ({"fm_forward", "fm_forward_class"} & names):
-            return f"{stem} defines fm_forward and fm_sample but no fm_interpolate (CS180's flow notebook)"
+        if "fm_sample" in names and {"fm_forward", "fm_forward_class"} & names:
+            return (f"{stem} defines fm_forward and fm_sample and none of the contract's fm_interpolate, "
+                    "q_sample, p_sample")
     return None
 
 

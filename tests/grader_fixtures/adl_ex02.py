@@ -1,6 +1,7 @@
 """The adl-ex02 dialect's corpus: FAU ADL Exercise 2 written in the course's own API.
 
-tests/dialects/adl_ex02/reference is a complete, correct Exercise 2; skeleton/ the unfilled one. The
+tests/dialects/adl_ex02/reference is a complete, correct Exercise 2; skeleton/ holds the unfilled
+ex02_diffusion.py (the course's other files are the reference's: `build_skeleton`). The
 variants below are edits of the reference's ex02_diffusion.py, each `old` occurring exactly once:
 CORRECT ones carry the variations real submissions show (DIALECTS.md, section 3) and must keep full
 marks; BUGS are realistic mistakes (section 4 and the usual ones), each with exactly the tests it
@@ -16,6 +17,16 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parents[1] / "dialects" / "adl_ex02"
 REFERENCE, SKELETON = HERE / "reference", HERE / "skeleton"
 FILE = "ex02_diffusion.py"
+
+
+def build_skeleton(root: Path) -> Path:
+    """The unfilled Exercise 2: the reference's files with the skeleton's ex02_diffusion.py."""
+    folder = root / "adl-skeleton"
+    if folder.exists():
+        shutil.rmtree(folder)
+    shutil.copytree(REFERENCE, folder)
+    shutil.copy(SKELETON / FILE, folder / FILE)
+    return folder
 
 SCHEDULES = ["test_linear_schedule", "test_cosine_schedule_either_clip", "test_sigmoid_schedule_any_range"]
 Q_SAMPLE = ["test_q_sample_closed_form", "test_q_sample_per_sample_t", "test_q_sample_default_noise",
