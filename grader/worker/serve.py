@@ -78,6 +78,7 @@ class Server:
         self.capture = Capture(output_limit)
         self.aliases = dict(aliases or {})  # the TA's --map: contract name -> the submission's name
         self.via: list[str] = []  # the course's own calls an adapter made for the current request
+        self._stems: list[str] | None = None  # the submission's top-level modules (for _find)
         self.adapter = None
         if dialect:  # a course's API: its adapter answers the contract modules it stands in for
             module = importlib.import_module(f"{__package__}.dialects.{dialect}")
@@ -98,7 +99,9 @@ class Server:
     def _find(self, name: str, where: tuple[str, ...]) -> Any:
         """A name of the course's API, in its usual module (`where`) or else in any top-level module of the
         submission (scripts whose names say main, train or test are not imported: they may run at import)."""
-        stems = sorted(f[:-3] for f in os.listdir(self.roots[0]) if f.endswith(".py") and f != "__init__.py")
+        if self._stems is None:  # the staged submission is read-only: listed once
+            self._stems = sorted(f[:-3] for f in os.listdir(self.roots[0]) if f.endswith(".py") and f != "__init__.py")
+        stems = self._stems
         skip = ("main", "train", "test")
         order = [s for s in where if s in stems]
         order += [s for s in stems if s not in where and not any(k in s for k in skip)]

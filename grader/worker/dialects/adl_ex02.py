@@ -18,15 +18,15 @@ ones a neutral value (None, or 0 for a guidance weight, False for a mode flag).
 
 from __future__ import annotations
 
-import contextlib
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import nn
 
 from ..failures import StudentFailure as Failure
+from . import BaseAdapter, fixed_draws
 
 PROVIDES = ("schedules", "diffusion")
 WHERE = ("ex02_diffusion", "diffusion")  # where the course keeps these names; other modules are searched after
@@ -87,31 +87,6 @@ def _call(fn: Callable[..., Any], known: dict[str, Any], positional: list[str]) 
     return fn(*args, **kwargs)
 
 
-@contextlib.contextmanager
-def _noise_is(z: torch.Tensor | None) -> Iterator[None]:
-    """While a reverse step runs, torch.randn_like / torch.randn of z's shape answer z (the contract's fixed
-    noise); other shapes draw as usual."""
-    if z is None:
-        yield
-        return
-    randn_like, randn = torch.randn_like, torch.randn
-
-    def fixed_like(x: torch.Tensor, *a: Any, **k: Any) -> torch.Tensor:
-        return z.to(x.device, x.dtype).clone() if tuple(x.shape) == tuple(z.shape) else randn_like(x, *a, **k)
-
-    def fixed(*size: Any, **k: Any) -> torch.Tensor:
-        shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list, torch.Size)) else size
-        if tuple(shape) == tuple(z.shape) and "generator" not in k:
-            return z.to(k.get("device") or z.device, k.get("dtype") or z.dtype).clone()
-        return randn(*size, **k)
-
-    torch.randn_like, torch.randn = fixed_like, fixed
-    try:
-        yield
-    finally:
-        torch.randn_like, torch.randn = randn_like, randn
-
-
 def _final(value: Any, what: str) -> torch.Tensor:
     """The sampler's images: ADL's `sample` returns every step's images, the last being the result."""
     if isinstance(value, (list, tuple)):
@@ -126,15 +101,11 @@ def _final(value: Any, what: str) -> torch.Tensor:
     return value[-1] if value.dim() == 5 else value  # every step's images stacked: (steps, N, C, H, W)
 
 
-class Adapter:
-    def __init__(self, find: Callable[[str, tuple[str, ...]], Any], device: torch.device, via: list[str]) -> None:
-        self._find, self.device, self.via = find, device, via
+class Adapter(BaseAdapter):
+    WHERE = WHERE
 
     def module(self, name: str) -> Any:
         return Schedules(self) if name == "schedules" else Diffusion(self)
-
-    def find(self, name: str) -> Any:
-        return self._find(name, WHERE)
 
     def diffusion(self, sched: dict, image: torch.Tensor | int) -> tuple[Any, str]:
         """A student Diffusion over the grader's betas, and how it was built (for the report). The betas come
@@ -160,10 +131,6 @@ class Adapter:
         if not callable(fn):
             raise Failure("missing", f"{built} has no method `{name}` (ADL's Diffusion defines it)")
         return fn
-
-    def note(self, text: str) -> None:
-        if text not in self.via:
-            self.via.append(text)
 
 
 def _steps(t: Any, n: int, device: torch.device) -> torch.Tensor:
@@ -234,7 +201,7 @@ class Diffusion:
             rows = (steps == value).nonzero().reshape(-1)
             self.a.note(f"{built}.p_sample(model, x, t=full({len(rows)}, {value}), t_index={value})"
                         + (" with the step's noise z" if z is not None else ""))
-            with _noise_is(None if z is None else z[rows]):
+            with fixed_draws(None if z is None else z[rows]):
                 got = _call(fn, {"model": model, "x": x_t[rows], "t": steps[rows], "t_index": int(value)},
                             ["model", "x", "t"])
             got = _final(got, f"{built}.p_sample")

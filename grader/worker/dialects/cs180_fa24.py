@@ -31,6 +31,7 @@ import torch
 from torch import nn
 
 from ..failures import StudentFailure as Failure
+from . import BaseAdapter
 
 PROVIDES = ("unet", "schedules", "diffusion")
 WHERE = ("_notebook", "unet", "diffusion", "ddpm", "model", "models")
@@ -109,15 +110,11 @@ class Labels(nn.Module):
         return value
 
 
-class Adapter:
-    def __init__(self, find: Callable[[str, tuple[str, ...]], Any], device: torch.device, via: list[str]) -> None:
-        self._find, self.device, self.via = find, device, via
+class Adapter(BaseAdapter):
+    WHERE = WHERE
 
     def module(self, name: str) -> Any:
         return {"unet": UNets, "schedules": Schedules, "diffusion": Diffusion}[name](self)
-
-    def find(self, name: str) -> Any:
-        return self._find(name, WHERE)
 
     def definitions(self, *names: str) -> list[tuple[int, Any]]:
         """Every definition of the names, in cell order (a module's single one counts as cell 0)."""
@@ -132,10 +129,6 @@ class Adapter:
         if not found:
             raise Failure("missing", f"the submission defines none of {', '.join(names)}", name=names[0])
         return sorted(found, key=lambda pair: pair[0])
-
-    def note(self, text: str) -> None:
-        if text not in self.via:
-            self.via.append(text)
 
 
 def _module_globals(obj: Any) -> dict[str, Any]:

@@ -16,13 +16,12 @@ kept in cell order, and an earlier one runs with the names of its time.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Any
 
 import torch
 from torch import nn
 
+from . import fixed_draws
 from .cs180_fa24 import ROLES, Failure, UNets, _as_of, _batch_of, _call, _has, _params
 from .cs180_fa24 import Adapter as Fa24Adapter
 from .cs180_fa24 import Diffusion as Fa24Diffusion
@@ -30,44 +29,6 @@ from .cs180_fa24 import Diffusion as Fa24Diffusion
 PROVIDES = ("unet", "flow")
 FLOW_ROLES = {**ROLES, "x0": (), "x1": ("x_1", "x1", "x", "images", "x_data", "data"),
               "num_samples": ("num_samples", "batch_size", "n_samples", "n", "N"), "device": ("device",)}
-
-
-@contextlib.contextmanager
-def _draws(noise: torch.Tensor | None, t: torch.Tensor | None) -> Iterator[None]:
-    """While fm_forward runs, the noise x0 and the times t the grader chose answer the course's own draws:
-    torch.randn_like / randn of x0's shape give x0, the first torch.rand of one value per sample gives t."""
-    if noise is None and t is None:
-        yield
-        return
-    randn_like, randn, rand = torch.randn_like, torch.randn, torch.rand
-    left = [t]
-
-    def fixed_like(x: torch.Tensor, *a: Any, **k: Any) -> torch.Tensor:
-        if noise is not None and tuple(x.shape) == tuple(noise.shape):
-            return noise.to(x.device, x.dtype).clone()
-        return randn_like(x, *a, **k)
-
-    def fixed_randn(*size: Any, **k: Any) -> torch.Tensor:
-        shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list, torch.Size)) else size
-        if noise is not None and tuple(shape) == tuple(noise.shape):
-            return noise.to(k.get("device") or noise.device).clone()
-        return randn(*size, **k)
-
-    def fixed_rand(*size: Any, **k: Any) -> torch.Tensor:
-        shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list, torch.Size)) else size
-        count = 1
-        for n in shape:
-            count *= int(n)
-        if left[0] is not None and count == left[0].numel():
-            value, left[0] = left[0], None
-            return value.reshape(shape).to(k.get("device") or value.device, k.get("dtype") or value.dtype).clone()
-        return rand(*size, **k)
-
-    torch.randn_like, torch.randn, torch.rand = fixed_like, fixed_randn, fixed_rand
-    try:
-        yield
-    finally:
-        torch.randn_like, torch.randn, torch.rand = randn_like, randn, rand
 
 
 class Adapter(Fa24Adapter):
@@ -93,7 +54,7 @@ class Flow(Fa24Diffusion):
         fixed = " with the grader's x0 and t as its random draws" if noise is not None or t is not None else ""
         self.a.note(f"{fn.__name__}({', '.join(p.name for p in _params(fn))}){fixed}"
                     + (f" (the definition of cell {cell})" if cell else ""))
-        with _as_of(fn, cell), _draws(noise, None if t is None else torch.as_tensor(t).to(x1.device)):
+        with _as_of(fn, cell), fixed_draws(noise, None if t is None else torch.as_tensor(t).to(x1.device)):
             return _call(fn, values, FLOW_ROLES)
 
     def fm_sample(self, unet: nn.Module, img_wh: tuple[int, int], num_ts: int, seed: int = 0, c: Any = None,
